@@ -1,0 +1,1 @@
+"""Fraud-risk models: synthetic data, training, evaluation, registry and scoring."""

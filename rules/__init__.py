@@ -1,0 +1,1 @@
+"""Declarative rulebooks compiled onto the durable-rules engine."""

@@ -1,0 +1,147 @@
+"""`claims rules ...`: validate, test, explain and compile rulebooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rules import rulebook as rb
+from rules.engine import RulesEngine, compile_rulebook
+from rules.facts import InvalidFacts
+from rules.outcome import Adjudication
+from rules.testing import run_table, table_path
+
+app = typer.Typer(help="Validate, test and explain rulebooks.", no_args_is_help=True)
+console = Console()
+
+
+def _resolve(name_or_path: str) -> Path:
+    """Accept a file path or the name of a shipped rulebook (motor, health, property)."""
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    shipped = rb.RULEBOOK_DIR / f"{name_or_path}.yaml"
+    if shipped.exists():
+        return shipped
+    raise typer.BadParameter(f"no rulebook file or shipped rulebook named {name_or_path!r}")
+
+
+@app.command("list")
+def list_rulebooks() -> None:
+    """List the shipped rulebooks."""
+    table = Table("name", "version", "effective from", "rules", "documents", "sha256")
+    for book in rb.load_shipped().values():
+        table.add_row(
+            book.name,
+            book.version,
+            str(book.spec.effective_from),
+            str(len(book.rules)),
+            str(len(book.documents)),
+            book.sha256[:16],
+        )
+    console.print(table)
+
+
+@app.command()
+def validate(files: Annotated[list[str], typer.Argument(help="rulebook files or names")]) -> None:
+    """Report every problem in each rulebook, with file, line and column."""
+    bad = 0
+    for name in files:
+        path = _resolve(name)
+        found = rb.problems(path)
+        if found:
+            bad += 1
+            console.print(f"[red]✗ {path}: {len(found)} problem(s)[/red]")
+            for problem in found:
+                console.print(f"  {problem}", markup=False, highlight=False)
+        else:
+            book = rb.load(path)
+            console.print(
+                f"[green]✓ {path}[/green]: {book.name} {book.version}, {len(book.rules)} rules, "
+                f"{len(book.documents)} documents, sha256 {book.sha256[:16]}"
+            )
+    raise typer.Exit(1 if bad else 0)
+
+
+@app.command()
+def test(
+    files: Annotated[
+        list[str] | None, typer.Argument(help="rulebooks or test tables (default: all shipped)")
+    ] = None,
+) -> None:
+    """Run the test tables beside the rulebooks and report each case."""
+    paths = [_resolve(f) for f in files] if files else rb.shipped()
+    failed = 0
+    for path in paths:
+        table_file = path if path.name.endswith(".tests.yaml") else table_path(path)
+        result = run_table(table_file)
+        passed = sum(c.passed for c in result.cases)
+        mark = "[green]✓[/green]" if result.passed else "[red]✗[/red]"
+        console.print(f"{mark} {table_file.name}: {passed}/{len(result.cases)} cases passed")
+        for case in result.cases:
+            if not case.passed:
+                console.print(f"  [red]✗ {case.name}[/red]")
+                for failure in case.failures:
+                    console.print(f"      {failure}", markup=False, highlight=False)
+        if result.unfired:
+            console.print(f"  [red]rules no case fires: {', '.join(result.unfired)}[/red]")
+        failed += not result.passed
+    raise typer.Exit(1 if failed else 0)
+
+
+def print_adjudication(result: Adjudication) -> None:
+    """Print an adjudication with its reasons as a readable report."""
+    console.print(
+        f"[bold]{result.rulebook} {result.rulebook_version}[/bold] "
+        f"(sha256 {result.rulebook_sha256[:16]})\n"
+        f"coverage [bold]{result.coverage}[/bold], payable [bold]{result.payable_amount}[/bold] "
+        f"(ratio {result.coverage_ratio}), route [bold]{result.route}[/bold], "
+        f"investigate {result.investigate}, review {result.review}"
+    )
+    if result.missing_documents:
+        console.print(f"missing documents: {', '.join(result.missing_documents)}")
+    for reason in result.reasons:
+        effect = ", ".join(f"{k}={v}" for k, v in reason.effect.items())
+        console.print(
+            f"[bold]● {reason.code}[/bold] {reason.rule_id} ({reason.category}) {effect}",
+            highlight=False,
+        )
+        if reason.facts:
+            facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items())
+            console.print(f"    facts: {facts}", markup=False, highlight=False)
+        for label, text in (*reason.customer.items(), ("internal", reason.internal)):
+            console.print(f"    {label}: {text}", markup=False, highlight=False)
+
+
+@app.command()
+def explain(
+    file: Annotated[str, typer.Argument(help="rulebook file or name")],
+    facts: Annotated[Path, typer.Option("--facts", help="claim facts as JSON")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Evaluate one claim's facts and print the adjudication with its reasons."""
+    book = rb.load(_resolve(file))
+    raw = json.loads(facts.read_text(encoding="utf-8"))
+    with RulesEngine(book) as engine:
+        try:
+            result = engine.evaluate(raw)
+        except InvalidFacts as exc:
+            for problem in exc.problems:
+                console.print(f"[red]{problem.field}[/red]: {problem.message}")
+            raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_adjudication(result)
+
+
+@app.command("compile")
+def compile_cmd(file: Annotated[str, typer.Argument(help="rulebook file or name")]) -> None:
+    """Print the durable-rules ruleset a rulebook compiles to."""
+    book = rb.load(_resolve(file))
+    typer.echo(json.dumps(compile_rulebook(book), ensure_ascii=False, indent=2))
