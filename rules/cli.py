@@ -17,7 +17,7 @@ from rules.outcome import Adjudication
 from rules.testing import run_table, table_path
 
 app = typer.Typer(help="Validate, test and explain rulebooks.", no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _resolve(name_or_path: str) -> Path:

@@ -113,7 +113,9 @@ def compile_rulebook(rulebook: Rulebook) -> dict[str, dict[str, Any]]:
 
 def ruleset_name(rulebook: Rulebook) -> str:
     """Return a ruleset name unique to this rulebook's content."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", f"{rulebook.name}_{rulebook.version}_{rulebook.sha256[:16]}")
+    return re.sub(
+        r"[^A-Za-z0-9_]", "_", f"{rulebook.name}_{rulebook.version}_{rulebook.sha256[:16]}"
+    )
 
 
 class RulesEngine:
@@ -133,7 +135,10 @@ class RulesEngine:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         definition = compile_rulebook(rulebook)
-        self._targets: dict[str, tuple[str, str]] = {"end_docs": ("end", ""), "end_claim": ("end", "")}
+        self._targets: dict[str, tuple[str, str]] = {
+            "end_docs": ("end", ""),
+            "end_claim": ("end", ""),
+        }
         for i, doc in enumerate(rulebook.documents):
             self._targets[f"d{i}"] = ("document", doc.spec.code)
         for i, rule in enumerate(rulebook.rules):
@@ -160,7 +165,10 @@ class RulesEngine:
                 required = self._assert({**fact, "t": "docs", "sid": sid}, "document")
                 received = set(encoded.get("documents_received", ()))
                 missing = [d for d in required if d not in received]
-                derived = {"documents_complete": not missing, "missing_documents_count": len(missing)}
+                derived = {
+                    "documents_complete": not missing,
+                    "missing_documents_count": len(missing),
+                }
                 fired = self._assert({**fact, **derived, "t": "claim", "sid": sid}, "rule")
             finally:
                 durable_rules_engine.delete_state(self._handle, sid)

@@ -46,12 +46,16 @@ class ExpressionError(ValueError):
 
 @dataclass(frozen=True)
 class Const:
+    """A literal value."""
+
     value: Any
     kind: Kind
 
 
 @dataclass(frozen=True)
 class Fact:
+    """A reference to a declared input fact."""
+
     name: str
     kind: Kind
     optional: bool
@@ -59,6 +63,8 @@ class Fact:
 
 @dataclass(frozen=True)
 class Param:
+    """A rulebook parameter, resolved to its value at load time."""
+
     path: str
     value: Any
     kind: Kind
@@ -66,6 +72,8 @@ class Param:
 
 @dataclass(frozen=True)
 class Arith:
+    """Arithmetic on two numbers."""
+
     op: str  # + - * /
     left: Node
     right: Node
@@ -74,6 +82,8 @@ class Arith:
 
 @dataclass(frozen=True)
 class DaysBetween:
+    """Whole days from one date to another."""
+
     start: Node
     end: Node
     kind: Kind = Kind.NUMBER
@@ -81,6 +91,8 @@ class DaysBetween:
 
 @dataclass(frozen=True)
 class Compare:
+    """A comparison of two values."""
+
     op: str  # == != < <= > >=
     left: Node
     right: Node
@@ -89,6 +101,8 @@ class Compare:
 
 @dataclass(frozen=True)
 class InList:
+    """Membership of a value in a literal list."""
+
     item: Node
     options: tuple[Any, ...]
     negated: bool = False
@@ -97,6 +111,8 @@ class InList:
 
 @dataclass(frozen=True)
 class Contains:
+    """Membership of a literal in a list fact."""
+
     container: Fact
     item: Any
     negated: bool = False
@@ -105,6 +121,8 @@ class Contains:
 
 @dataclass(frozen=True)
 class Present:
+    """Whether an optional fact was given."""
+
     fact: Fact
     negated: bool = False
     kind: Kind = Kind.BOOL
@@ -112,23 +130,42 @@ class Present:
 
 @dataclass(frozen=True)
 class And:
+    """All conditions hold."""
+
     items: tuple[Node, ...]
     kind: Kind = Kind.BOOL
 
 
 @dataclass(frozen=True)
 class Or:
+    """At least one condition holds."""
+
     items: tuple[Node, ...]
     kind: Kind = Kind.BOOL
 
 
 @dataclass(frozen=True)
 class Not:
+    """The condition does not hold."""
+
     item: Node
     kind: Kind = Kind.BOOL
 
 
-Node = Const | Fact | Param | Arith | DaysBetween | Compare | InList | Contains | Present | And | Or | Not
+Node = (
+    Const
+    | Fact
+    | Param
+    | Arith
+    | DaysBetween
+    | Compare
+    | InList
+    | Contains
+    | Present
+    | And
+    | Or
+    | Not
+)
 
 NEGATED_OP = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 FLIPPED_OP = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
@@ -170,7 +207,7 @@ class _Parser:
             return Compare("==", out, Const(True, Kind.BOOL))
         return out
 
-    def value(self, node: ast.AST) -> Node:  # noqa: C901 - one branch per syntax form
+    def value(self, node: ast.AST) -> Node:
         if isinstance(node, ast.BoolOp):
             items = tuple(self.boolean(v) for v in node.values)
             return And(items) if isinstance(node.op, ast.And) else Or(items)

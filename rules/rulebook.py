@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import string
-from decimal import Decimal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,8 @@ from rules.schema import (
     TIERS,
     DocumentSpec,
     FactSpec,
-    RuleSpec,
     RulebookSpec,
+    RuleSpec,
 )
 
 RULEBOOK_DIR = Path(__file__).parent / "rulebooks"
@@ -188,9 +188,23 @@ class _Checker:
                 break
         line = node.start_mark.line + 1 if node else 1
         col = node.start_mark.column + 1 if node else 1
-        if column is not None and node is not None and node.style in (None, "'", '"'):
-            col += column - 1 + (1 if node.style else 0)
+        if column is not None and node is not None:
+            if node.style in (">", "|"):
+                line, col = self.block_position(node, column - 1)
+            else:
+                col += column - 1 + (1 if node.style else 0)
         self.found.append(Problem(self.source, line, col, where, message))
+
+    def block_position(self, node: yaml.Node, offset: int) -> tuple[int, int]:
+        """Map an offset in a folded or literal block's text back to its line and column."""
+        lines = self.text.splitlines()[node.start_mark.line + 1 : node.end_mark.line + 1]
+        for i, raw in enumerate(lines):
+            content = raw.strip()
+            if offset <= len(content):
+                indent = len(raw) - len(raw.lstrip())
+                return node.start_mark.line + 2 + i, indent + offset + 1
+            offset -= len(content) + 1  # folding joins lines with one space (or newline)
+        return node.start_mark.line + 1, node.start_mark.column + 1
 
     def run(self) -> Rulebook:
         try:
@@ -210,7 +224,7 @@ class _Checker:
         except ValidationError as exc:
             for err in exc.errors():
                 loc = tuple(err["loc"])
-                self.problem(loc, ".".join(str(p) for p in loc) or "file", err["msg"])
+                self.problem(loc, _describe(raw, loc), err["msg"])
             raise RulebookError(self.found) from None
         return self.check(spec)
 
@@ -305,9 +319,9 @@ class _Checker:
     def check_effect(self, i: int, rule: RuleSpec, params: dict) -> Decimal | None:
         then = rule.then
         where = f"rule {rule.id}"
-        if not (then.coverage or then.route or then.investigate or then.review):
-            if then.coverage_ratio is None:
-                self.problem(("rules", i, "then"), where, "'then' has no effect")
+        effects = (then.coverage, then.route, then.investigate, then.review, then.coverage_ratio)
+        if not any(e not in (None, False) for e in effects):
+            self.problem(("rules", i, "then"), where, "'then' has no effect")
         ratio = then.coverage_ratio
         if isinstance(ratio, str):
             value: Any = params
@@ -351,3 +365,16 @@ class _Checker:
 
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _describe(raw: dict[str, Any], loc: tuple) -> str:
+    """Name a place in the file the way an analyst would: by rule id or document code."""
+    if len(loc) >= 2 and loc[0] in ("rules", "documents") and isinstance(loc[1], int):
+        items = raw.get(loc[0])
+        item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+        key = "id" if loc[0] == "rules" else "code"
+        if isinstance(item, dict) and isinstance(item.get(key), str):
+            rest = ".".join(str(p) for p in loc[2:])
+            head = f"{'rule' if key == 'id' else 'document'} {item[key]}"
+            return f"{head}: {rest}" if rest else head
+    return ".".join(str(p) for p in loc) or "file"

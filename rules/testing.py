@@ -109,8 +109,8 @@ def _check(expect: Expect, got: Adjudication) -> Iterator[str]:
         if code not in codes:
             yield f"reasons: expected {code} among {codes}"
     if expect.missing_documents is not None:
-        if sorted(expect.missing_documents) != sorted(got.missing_documents):
-            want, have = sorted(expect.missing_documents), sorted(got.missing_documents)
+        want, have = sorted(expect.missing_documents), sorted(got.missing_documents)
+        if want != have:
             yield f"missing_documents: expected {want}, got {have}"
 
 
