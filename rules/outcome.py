@@ -69,15 +69,21 @@ class _Blank(defaultdict):
         return "-"
 
 
-def _reason(rule: Rule, typed: Mapping[str, Any]) -> Reason:
-    values = jsonable({n: typed[n] for n in rule.reads if n in typed})
-    text = _Blank(str, jsonable(typed))
-    spec = rule.spec
-    customer = {k: v.format_map(text) for k, v in spec.messages.customer.as_dict().items()}
-    effect = spec.then.model_dump(exclude_defaults=True)
-    standard = spec.standard.model_dump(exclude_none=True) if spec.standard else None
-    internal = spec.messages.internal.format_map(text)
-    return Reason(spec.id, spec.code, spec.category, effect, values, customer, internal, standard)
+def _reason(rule: Rule, typed: Mapping[str, Any], text: Mapping[str, Any]) -> Reason:
+    values = {n: text[n] for n in rule.reads if n in typed}
+    messages = rule.spec.messages
+    customer = {k: v.format_map(text) for k, v in messages.customer.as_dict().items()}
+    internal = messages.internal.format_map(text)
+    return Reason(
+        rule.id,
+        rule.spec.code,
+        rule.spec.category,
+        rule.effect,
+        values,
+        customer,
+        internal,
+        rule.standard,
+    )
 
 
 def _system(code: str, category: str, zh: str, en: str, internal: str, **facts: Any) -> Reason:
@@ -97,7 +103,8 @@ def combine(
     required = tuple(dict.fromkeys(required))
     received = set(typed.get("documents_received", ()))
     missing = tuple(d for d in required if d not in received)
-    reasons = [_reason(r, typed) for r in fired]
+    text = _Blank(str, jsonable(typed))
+    reasons = [_reason(r, typed, text) for r in fired]
     effects = [r.spec.then for r in fired]
 
     ratio = min([Decimal(1), *(r.ratio for r in fired if r.ratio is not None)])

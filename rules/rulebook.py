@@ -6,6 +6,7 @@ import hashlib
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,16 @@ class Rule:
         """Return the rule id."""
         return self.spec.id
 
+    @cached_property
+    def effect(self) -> dict[str, Any]:
+        """Return the rule's effect as a plain dict (only what it sets)."""
+        return self.spec.then.model_dump(exclude_defaults=True)
+
+    @cached_property
+    def standard(self) -> dict[str, str] | None:
+        """Return the standard code the rule's reason maps to, if any."""
+        return self.spec.standard.model_dump(exclude_none=True) if self.spec.standard else None
+
 
 @dataclass(frozen=True)
 class Document:
@@ -111,9 +122,13 @@ class Rulebook:
         """Return the tunable parameters."""
         return self.spec.params
 
+    @cached_property
+    def _rules_by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
     def rule(self, rule_id: str) -> Rule:
         """Return one rule by id."""
-        return next(r for r in self.rules if r.id == rule_id)
+        return self._rules_by_id[rule_id]
 
 
 def load(path: str | Path) -> Rulebook:

@@ -1,0 +1,12 @@
+"""Run the benchmarks and print their numbers: `python -m bench [NAME ...]`."""
+
+import sys
+
+from bench import rules_bench
+
+SUITES = {"rules": rules_bench.main}
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(SUITES)
+    for name in names:
+        SUITES[name]()
