@@ -33,7 +33,8 @@ def rss_mb() -> float:
 def machine() -> str:
     """Describe the machine the numbers come from."""
     cpu = platform.processor() or platform.machine()
-    return f"{os.cpu_count()} cores {cpu}, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}"
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{os.cpu_count()} cores {cpu}, {memory:.0f} GiB, Python {platform.python_version()}"
 
 
 def save(name: str, data: dict) -> Path:
