@@ -1,0 +1,229 @@
+"""`claims model ...`: generate data, train, promote, list, score and check drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from risk_models import drift, synth, tabular
+from risk_models.features import ClaimFeatures, FeatureError
+from risk_models.model import Bands
+from risk_models.train import TrainConfig, TrainResult, train
+
+app = typer.Typer(
+    help="Train, register, promote and serve the fraud-risk model.", no_args_is_help=True
+)
+console = Console(soft_wrap=True)
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", envvar="CLAIMS_DATA_DIR", help="where data and MLflow live")
+]
+
+
+def _registry(data_dir: Path):
+    from risk_models import registry
+
+    registry.configure(data_dir)
+    return registry
+
+
+@app.command("synth")
+def synth_cmd(
+    n: Annotated[int, typer.Option("--n", min=1, help="number of claims")] = 100_000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    out: Annotated[Path, typer.Option(help=".parquet or .csv")] = Path("data/claims.parquet"),
+) -> None:
+    """Generate realistic claims with about 5% injected fraud."""
+    with console.status(f"generating {n:,} claims"):
+        frame = synth.generate(n, seed=seed)
+        path = synth.write(frame, out)
+    console.print(f"wrote {len(frame):,} claims ({frame['is_fraud'].mean():.2%} fraud) to {path}")
+
+
+def _print_metrics(result: TrainResult) -> None:
+    table = Table("metric", "model", "logistic baseline")
+    for key in (
+        "roc_auc",
+        "pr_auc",
+        "precision_at_5pct",
+        "recall_at_5pct",
+        "precision_at_10pct",
+        "recall_at_10pct",
+        "brier",
+    ):
+        table.add_row(
+            key, f"{result.metrics[key]:.4f}", f"{result.baseline_metrics['baseline_' + key]:.4f}"
+        )
+    if "shuffled_cv_roc_auc" in result.metrics:
+        table.add_row("shuffled_cv_roc_auc", f"{result.metrics['shuffled_cv_roc_auc']:.4f}", "")
+    console.print(table)
+    meta = result.model.metadata
+    console.print(
+        f"holdout: {meta['rows']['holdout']:,} newest claims"
+        + (f" ({meta['holdout_from']} .. {meta['holdout_to']})" if meta["holdout_from"] else "")
+        + f"; calibration {meta['calibration']}; bands medium >= {result.model.bands.medium:.4f}, "
+        f"high >= {result.model.bands.high:.4f}"
+    )
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@app.command("train")
+def train_cmd(
+    data_dir: DataDir = Path("data"),
+    data: Annotated[
+        Path | None, typer.Option("--data", help="your own CSV/Parquet history")
+    ] = None,
+    label: Annotated[str, typer.Option(help="fraud label column (with --data)")] = "is_fraud",
+    time_column: Annotated[str | None, typer.Option(help="orders claims in time (auto)")] = None,
+    n: Annotated[int, typer.Option("--n", help="generated claims when no --data")] = 100_000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    register: Annotated[bool, typer.Option(help="register the model as a new version")] = True,
+) -> None:
+    """Train on generated claims, or on any claims table with --data FILE --label COLUMN."""
+    config = TrainConfig(seed=seed)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("loading data")
+        if data is None:
+            frame = synth.generate(n, seed=seed)
+            features, label, time_column = ClaimFeatures(), "is_fraud", "report_date"
+            description = {"source": "generated", "rows": n, "seed": seed}
+        else:
+            frame = tabular.read_table(data)
+            if label not in frame.columns:
+                raise typer.BadParameter(f"no column {label!r} in {data}", param_hint="--label")
+            frame[label] = tabular.label_vector(frame[label])
+            features = tabular.TableFeatures(label).assign(frame)
+            time_column = time_column or tabular.pick_time_column(frame, features.roles)
+            description = {"source": str(data), "rows": len(frame), "label": label}
+        description["time_column"] = time_column or "none (random split)"
+        result = train(
+            frame, features, label, time_column, config, lambda s: bar.update(task, description=s)
+        )
+        if register:
+            bar.update(task, description="logging to MLflow")
+            record = _registry(data_dir).log_training(result, description)
+        bar.update(task, description="done")
+    if data is not None:
+        dropped = [r for r in features.roles if r.role == "dropped"]
+        for role in dropped:
+            console.print(f"dropped column [bold]{role.column}[/bold]: {role.reason}")
+        if time_column is None:
+            console.print("[yellow]warning:[/yellow] no date column: holdout is a random split")
+    _print_metrics(result)
+    if register:
+        console.print(
+            f"registered fraud-risk version [bold]{record['version']}[/bold] "
+            f"(run {record['run_id']})"
+        )
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="version number")],
+    data_dir: DataDir = Path("data"),
+    alias: Annotated[str, typer.Option(help="champion or challenger")] = "champion",
+    force: Annotated[bool, typer.Option(help="skip the holdout comparison")] = False,
+    reason: Annotated[str | None, typer.Option(help="why (required with --force)")] = None,
+) -> None:
+    """Make a version the champion only if it beats the champion on the same holdout (PR-AUC)."""
+    registry = _registry(data_dir)
+    try:
+        outcome = registry.promote(version, alias=alias, force=force, reason=reason)
+    except registry.RegistryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if outcome.candidate_pr_auc is not None:
+        champion = (
+            f"{outcome.champion_pr_auc:.4f}" if outcome.champion_pr_auc is not None else "none"
+        )
+        console.print(
+            f"candidate v{outcome.version} PR-AUC {outcome.candidate_pr_auc:.4f}; "
+            f"champion v{outcome.champion_version or '-'} {champion} (candidate's holdout)"
+        )
+    color = "green" if outcome.promoted else "red"
+    console.print(f"[{color}]{outcome.message}[/{color}]")
+    raise typer.Exit(0 if outcome.promoted else 1)
+
+
+@app.command("list")
+def list_cmd(data_dir: DataDir = Path("data")) -> None:
+    """List registered versions, aliases and holdout metrics."""
+    table = Table("version", "aliases", "mode", "ROC-AUC", "PR-AUC", "recall@10%", "created")
+    for row in _registry(data_dir).versions():
+        table.add_row(
+            row["version"],
+            ", ".join(row["aliases"]),
+            row["mode"] or "",
+            row["roc_auc"] or "",
+            row["pr_auc"] or "",
+            row["recall_at_10pct"] or "",
+            row["created"],
+        )
+    console.print(table)
+
+
+@app.command()
+def score(
+    facts: Annotated[Path, typer.Option("--facts", help="one claim as JSON")],
+    data_dir: DataDir = Path("data"),
+    ref: Annotated[str, typer.Option("--model", help="alias or version")] = "champion",
+) -> None:
+    """Score one claim and print its band and top factors."""
+    from risk_models.scorer import Scorer
+
+    _registry(data_dir)
+    scorer = Scorer.from_registry(ref)
+    try:
+        result = scorer.score(json.loads(facts.read_text(encoding="utf-8")))
+    except FeatureError as exc:
+        console.print(f"[red]{exc.field}[/red]: {exc.message}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"score {result.score:.4f}, band [bold]{result.band}[/bold] "
+        f"({result.model_name} v{result.model_version})"
+    )
+    for factor in result.factors:
+        console.print(
+            f"  {factor.direction:6} {factor.contribution:+.4f}  {factor.feature} = {factor.value}"
+        )
+
+
+@app.command("drift")
+def drift_cmd(
+    recent: Annotated[Path, typer.Option("--recent", help="recent claims (CSV/Parquet)")],
+    data_dir: DataDir = Path("data"),
+    ref: Annotated[str, typer.Option("--model", help="alias or version")] = "champion",
+    plot: Annotated[Path | None, typer.Option(help="write a PSI chart (PNG)")] = None,
+) -> None:
+    """Compare recent claims with the model's training population (PSI per feature)."""
+    registry = _registry(data_dir)
+    model, version = registry.load(ref)
+    frame = tabular.read_table(recent)
+    report = drift_report(model, frame)
+    table = Table("feature", "PSI", "")
+    for row in report.itertuples():
+        table.add_row(row.feature, f"{row.psi:.4f}", "[red]drifted[/red]" if row.drifted else "")
+    console.print(f"fraud-risk v{version} vs {len(frame):,} recent claims")
+    console.print(table)
+    if plot is not None:
+        console.print(f"chart: {drift.plot(report, plot)}")
+    raise typer.Exit(1 if report["drifted"].any() else 0)
+
+
+def drift_report(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return PSI per feature and for the score for a table of recent claims."""
+    features = model.feature_frame(frame)
+    scores = model.calibrate(model.raw_scores(features))
+    return drift.compare(model.metadata["reference"], features, scores)
+
+
+__all__ = ["Bands", "app"]

@@ -1,0 +1,101 @@
+"""Population stability of the model's inputs and score: recent claims against training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+FLAG = 0.2  # PSI above this: the population has shifted; 0.1-0.2 is worth watching
+_EPS = 1e-4
+_MISSING = "(missing)"
+
+
+def _numeric_profile(values: np.ndarray) -> dict[str, Any]:
+    present = values[~np.isnan(values)]
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, 11)[1:-1])) if len(present) else []
+    return {
+        "kind": "numeric",
+        "edges": [float(e) for e in edges],
+        "shares": _numeric_shares(values, edges),
+    }
+
+
+def _numeric_shares(values: np.ndarray, edges: Any) -> list[float]:
+    edges = np.asarray(edges, dtype=float)
+    missing = np.isnan(values)
+    counts = np.bincount(
+        np.searchsorted(edges, values[~missing], side="right"), minlength=len(edges) + 1
+    )
+    counts = np.append(counts, missing.sum()).astype(float)
+    return list(counts / max(len(values), 1))
+
+
+def _categorical_profile(values: pd.Series) -> dict[str, Any]:
+    shares = values.fillna(_MISSING).astype(str).value_counts(normalize=True)
+    return {"kind": "categorical", "shares": {str(k): float(v) for k, v in shares.items()}}
+
+
+def profile(features: pd.DataFrame, scores: np.ndarray) -> dict[str, Any]:
+    """Summarize the training population: decile bins per numeric feature, shares per category."""
+    out: dict[str, Any] = {}
+    for name in features.columns:
+        column = features[name]
+        if column.dtype == object:
+            out[name] = _categorical_profile(column)
+        else:
+            out[name] = _numeric_profile(column.to_numpy(dtype=float))
+    out["score"] = _numeric_profile(np.asarray(scores, dtype=float))
+    return out
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Return the population stability index between two share vectors."""
+    e = np.clip(np.asarray(expected, dtype=float), _EPS, None)
+    a = np.clip(np.asarray(actual, dtype=float), _EPS, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def compare(reference: dict[str, Any], features: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
+    """Return PSI per feature and for the score, recent against the reference, worst first."""
+    rows = []
+    columns = {**{c: features[c] for c in features.columns}, "score": pd.Series(scores)}
+    for name, ref in reference.items():
+        if name not in columns:
+            continue
+        column = columns[name]
+        if ref["kind"] == "numeric":
+            actual = _numeric_shares(column.to_numpy(dtype=float), ref["edges"])
+            value = psi(ref["shares"], actual)
+        else:
+            recent = column.fillna(_MISSING).astype(str).value_counts(normalize=True)
+            levels = sorted(set(ref["shares"]) | set(recent.index))
+            value = psi(
+                [ref["shares"].get(k, 0.0) for k in levels], [recent.get(k, 0.0) for k in levels]
+            )
+        rows.append({"feature": name, "psi": round(value, 4), "drifted": value > FLAG})
+    return (
+        pd.DataFrame(rows).sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
+    )
+
+
+def plot(report: pd.DataFrame, path: Path) -> Path:
+    """Draw PSI per feature with the watch (0.1) and flag (0.2) lines."""
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(report) + 1.2))
+    ordered = report.iloc[::-1]
+    colors = ["#c0392b" if d else "#2e86c1" for d in ordered["drifted"]]
+    ax.barh(ordered["feature"], ordered["psi"], color=colors)
+    ax.axvline(0.1, color="k", ls=":", lw=0.8)
+    ax.axvline(FLAG, color="#c0392b", ls="--", lw=0.8)
+    ax.set(xlabel="population stability index", title="Drift: recent claims vs training")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
