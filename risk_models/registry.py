@@ -59,18 +59,16 @@ class _PyfuncModel(mlflow.pyfunc.PythonModel):
 def configure(data_dir: str | Path) -> str:
     """Point MLflow at MLFLOW_TRACKING_URI or the embedded store under data_dir."""
     data_dir = Path(data_dir).resolve()
-    uri = os.environ.get("MLFLOW_TRACKING_URI")
-    if not uri:
+    external = os.environ.get("MLFLOW_TRACKING_URI")  # read first: set_tracking_uri exports it
+    uri = external or f"sqlite:///{data_dir / 'mlflow.db'}"
+    if not external:
         data_dir.mkdir(parents=True, exist_ok=True)
-        uri = f"sqlite:///{data_dir / 'mlflow.db'}"
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="mlflow")
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        location = (
-            None if os.environ.get("MLFLOW_TRACKING_URI") else (data_dir / "mlartifacts").as_uri()
-        )
+        location = None if external else (data_dir / "mlartifacts").as_uri()
         mlflow.create_experiment(EXPERIMENT, artifact_location=location)
     mlflow.set_experiment(EXPERIMENT)
     return uri

@@ -1,0 +1,107 @@
+"""Model tests: train on small generated data (seconds), check quality and behaviour."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk_models import synth
+from risk_models.features import ClaimFeatures, FeatureError
+from risk_models.model import Bands, OnlineScorer
+from risk_models.scorer import Scorer
+from risk_models.train import TrainConfig, train
+
+pytestmark = pytest.mark.model
+
+
+def test_small_model_is_useful_and_beats_the_baseline(trained):
+    assert trained.metrics["roc_auc"] > 0.82
+    assert trained.metrics["recall_at_10pct"] > 0.4
+    assert trained.metrics["roc_auc"] > trained.baseline_metrics["baseline_roc_auc"]
+    assert trained.metrics["pr_auc"] > trained.baseline_metrics["baseline_pr_auc"]
+    assert trained.model.metadata["holdout_from"] > "2026"  # out of time: the newest claims
+
+
+def test_holdout_is_newer_than_everything_trained_on(claims, trained):
+    newest_holdout_start = pd.to_datetime(trained.model.metadata["holdout_from"])
+    assert (pd.to_datetime(trained.holdout["report_date"]) >= newest_holdout_start).all()
+    assert len(trained.holdout) == round(len(claims) * 0.2)
+
+
+def test_quality_bar_on_100k_generated_claims():
+    claims = synth.generate(100_000, seed=7)
+    result = train(
+        claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=7, cv_folds=0)
+    )
+    assert result.metrics["roc_auc"] >= 0.85
+    assert result.metrics["recall_at_10pct"] >= 0.40
+
+
+def test_training_twice_gives_the_same_numbers(claims):
+    sample = claims.head(6000)
+    config = TrainConfig(seed=3, cv_folds=0)
+    a = train(sample, ClaimFeatures(), "is_fraud", "report_date", config)
+    b = train(sample, ClaimFeatures(), "is_fraud", "report_date", config)
+    assert a.metrics == b.metrics
+    np.testing.assert_array_equal(a.holdout_scores, b.holdout_scores)
+
+
+def test_online_and_batch_scores_agree(trained):
+    scorer = Scorer(trained.model, "test")
+    sample = trained.holdout.head(300)
+    batch = scorer.score_batch(sample)
+    online = [scorer.score(row) for row in sample.to_dict("records")]
+    np.testing.assert_allclose(batch["score"], [s.score for s in online], atol=1e-6)
+    assert list(batch["band"]) == [s.band for s in online]
+
+
+def test_factors_are_this_claims_contributions(trained):
+    online = OnlineScorer(trained.model)
+    row = trained.holdout.iloc[0].to_dict()
+    encoded = online.encode(
+        __import__("risk_models.features", fromlist=["record"]).record(trained.model.features, row)
+    )
+    contrib = online.booster.predict(encoded, pred_contrib=True)[0]
+    raw = online.booster.predict(encoded, raw_score=True)[0]
+    assert contrib.sum() == pytest.approx(raw)
+    _, _, factors = online.score(row, top=3)
+    assert len(factors) == 3
+    assert [abs(f.contribution) for f in factors] == sorted(
+        (abs(f.contribution) for f in factors), reverse=True
+    )
+    assert all(f.direction == ("raises" if f.contribution > 0 else "lowers") for f in factors)
+
+
+def test_ids_do_not_change_the_score(trained):
+    scorer = Scorer(trained.model, "test")
+    row = trained.holdout.iloc[5].to_dict()
+    renamed = {**row, "claim_id": "OTHER-1", "policy_number": "P999"}
+    assert scorer.score(row) == scorer.score(renamed)
+
+
+def test_a_fresh_bank_account_change_raises_the_score(trained):
+    scorer = Scorer(trained.model, "test")
+    honest = trained.holdout[trained.holdout.is_fraud == 0].head(200).to_dict("records")
+    raised = 0
+    for row in honest:
+        before = scorer.score({**row, "bank_account_changed_days": None}).score
+        after = scorer.score({**row, "bank_account_changed_days": 2}).score
+        raised += after > before
+        assert after >= before
+    assert raised > 150
+
+
+def test_bands_are_tunable_without_retraining(trained):
+    row = trained.holdout.iloc[0].to_dict()
+    score = Scorer(trained.model, "t").score(row).score
+    assert Scorer(trained.model, "t", bands=Bands(0.0, 0.0)).score(row).band == "high"
+    assert Scorer(trained.model, "t", bands=Bands(1.0, 1.0)).score(row).band == (
+        "high" if score >= 1 else "low"
+    )
+    with pytest.raises(ValueError):
+        Bands(0.5, 0.2)
+
+
+def test_scoring_a_malformed_claim_names_the_field(trained):
+    row = {**trained.holdout.iloc[0].to_dict(), "incident_date": "yesterday"}
+    with pytest.raises(FeatureError, match="incident_date"):
+        Scorer(trained.model, "t").score(row)

@@ -1,0 +1,95 @@
+"""The real MLflow registry on an embedded SQLite store in a temporary folder."""
+
+import pytest
+
+from risk_models import registry, synth
+from risk_models.features import ClaimFeatures
+from risk_models.scorer import Scorer
+from risk_models.train import TrainConfig, train
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, monkeypatch_module):
+    monkeypatch_module.delenv("MLFLOW_TRACKING_URI", raising=False)
+    folder = tmp_path_factory.mktemp("mlflow")
+    uri = registry.configure(folder)
+    assert uri == f"sqlite:///{folder / 'mlflow.db'}"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def _result(n: int, seed: int, trees: int = 400):
+    claims = synth.generate(n, seed=seed)
+    config = TrainConfig(seed=seed, cv_folds=0, max_trees=trees)
+    return train(claims, ClaimFeatures(), "is_fraud", "report_date", config)
+
+
+@pytest.fixture(scope="module")
+def versions(store):
+    good = registry.log_training(_result(12_000, 1), {"source": "generated", "rows": 12_000})
+    weak = registry.log_training(_result(1_500, 2, trees=3), {"source": "generated", "rows": 1_500})
+    return good["version"], weak["version"]
+
+
+def test_runs_are_registered_as_new_versions_with_their_artifacts(store, versions):
+    good, weak = versions
+    assert int(weak) == int(good) + 1
+    rows = {r["version"]: r for r in registry.versions()}
+    assert float(rows[good]["pr_auc"]) > float(rows[weak]["pr_auc"])
+    assert rows[good]["mode"] == "claims"
+    assert (store / "mlartifacts").is_dir()
+    holdout = registry.holdout_of(good)
+    assert len(holdout) == 2400 and "is_fraud" in holdout.columns
+
+
+def test_promotion_needs_to_beat_the_champion_on_the_same_holdout(versions):
+    good, weak = versions
+    first = registry.promote(good)
+    assert first.promoted and first.champion_version is None
+    refused = registry.promote(weak)
+    assert not refused.promoted
+    assert refused.champion_version == good
+    assert refused.candidate_pr_auc < refused.champion_pr_auc
+    assert "does not beat" in refused.message
+    assert {r["version"]: r["aliases"] for r in registry.versions()}[good] == ["champion"]
+
+
+def test_force_needs_a_reason_and_is_recorded(versions):
+    good, weak = versions
+    with pytest.raises(registry.RegistryError, match="needs --reason"):
+        registry.promote(weak, force=True)
+    forced = registry.promote(weak, force=True, reason="rollback drill")
+    assert forced.promoted
+    assert registry.load("champion")[1] == weak
+    back = registry.promote(good, force=True, reason="restore")
+    assert back.promoted and registry.load("champion")[1] == good
+
+
+def test_challenger_alias(versions):
+    _, weak = versions
+    assert registry.promote(weak, alias="challenger").promoted
+    aliases = {r["version"]: r["aliases"] for r in registry.versions()}
+    assert "challenger" in aliases[weak]
+
+
+def test_scorer_loads_the_champion_once_and_scores(versions):
+    good, _ = versions
+    scorer = Scorer.from_registry("champion")
+    assert scorer.version == good
+    claim = synth.generate(5, seed=9).iloc[0].to_dict()
+    result = scorer.score(claim)
+    assert 0 <= result.score <= 1 and result.band in ("low", "medium", "high")
+    assert result.model_name == "fraud-risk" and result.model_version == good
+    assert result.factors
+
+
+def test_unknown_version_is_a_clear_error(versions):
+    with pytest.raises(registry.RegistryError, match="no version or alias '999'"):
+        registry.load("999")
