@@ -1,0 +1,201 @@
+"""The one flow that turns a claim into facts, scores it, runs the rules and records it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from risk_models.features import FeatureError
+from risk_models.scorer import RiskScore
+from rules.facts import InvalidFacts
+from rules.outcome import Adjudication
+from service import audit
+from service.claims.models import Claim
+from service.errors import Unprocessable
+from service.investigations.models import Investigation
+from service.runtime import Runtime
+
+POLICY_OPTION_FACTS = ("theft_cover", "earthquake_cover")
+
+
+def history(session: Session, claim: Claim) -> dict[str, Any]:
+    """Facts that come from the policy's and the provider's other claims."""
+    others = select(Claim).where(Claim.policy_id == claim.policy_id, Claim.id != claim.id)
+    year_ago = claim.report_date - dt.timedelta(days=365)
+    prior = session.scalar(
+        select(func.count()).select_from(
+            others.where(
+                Claim.report_date >= year_ago, Claim.report_date <= claim.report_date
+            ).subquery()
+        )
+    )
+    paid_elsewhere = session.scalar(
+        select(func.coalesce(func.sum(Claim.paid_amount), 0)).where(
+            Claim.policy_id == claim.policy_id, Claim.id != claim.id
+        )
+    )
+    earlier = session.execute(
+        select(Claim.payee_account, func.min(Claim.report_date))
+        .where(Claim.policy_id == claim.policy_id, Claim.id < claim.id)
+        .group_by(Claim.payee_account)
+    ).all()
+    first_seen = {account: seen for account, seen in earlier}
+    changed_days = None
+    if earlier and (claim.payee_account not in first_seen or len(first_seen) > 1):
+        # The payee account differs from one used before: days since this account appeared.
+        since = first_seen.get(claim.payee_account, claim.report_date)
+        changed_days = (claim.report_date - since).days
+    provider_load = 0
+    if claim.provider:
+        window = claim.report_date - dt.timedelta(days=90)
+        provider_load = session.scalar(
+            select(func.count()).where(
+                Claim.provider == claim.provider,
+                Claim.id != claim.id,
+                Claim.report_date >= window,
+                Claim.report_date <= claim.report_date,
+            )
+        )
+    remaining = max(claim.policy.sum_insured - Decimal(paid_elsewhere or 0), Decimal("0.00"))
+    return {
+        "prior_claims_12m": int(prior or 0),
+        "sum_insured_remaining": remaining.quantize(Decimal("0.01")),
+        "bank_account_changed_days": changed_days,
+        "provider_claims_90d": int(provider_load or 0),
+    }
+
+
+def build_facts(
+    session: Session, claim: Claim, declared: set[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the rulebook facts and the risk model's inputs for a claim."""
+    policy = claim.policy
+    past = history(session, claim)
+    received = sorted({d.doc_type for d in claim.documents if d.status != "rejected"})
+    base: dict[str, Any] = {
+        "policy_start": policy.start_date.isoformat(),
+        "policy_end": policy.end_date.isoformat(),
+        "incident_date": claim.incident_at.date().isoformat(),
+        "report_date": claim.report_date.isoformat(),
+        "peril": claim.peril,
+        "claimed_amount": str(claim.claimed_amount),
+        "deductible": str(policy.deductible),
+        "sum_insured_remaining": str(past["sum_insured_remaining"]),
+        "injuries": claim.injuries,
+        "fatalities": claim.fatalities,
+        "third_party": claim.third_party,
+        "police_report": claim.police_report,
+        "prior_claims_12m": past["prior_claims_12m"],
+        "documents_received": received,
+        **{k: v for k, v in policy.options.items() if k in POLICY_OPTION_FACTS},
+        **claim.facts,
+    }
+    rule_facts = {k: v for k, v in base.items() if k in declared}
+    risk_input = {
+        "product": claim.product,
+        "peril": claim.peril,
+        "channel": claim.channel,
+        "claimed_amount": float(claim.claimed_amount),
+        "sum_insured_remaining": float(past["sum_insured_remaining"]),
+        "policy_start": policy.start_date,
+        "incident_date": claim.incident_at.date(),
+        "report_date": claim.report_date,
+        "incident_hour": claim.incident_at.hour,
+        "prior_claims_12m": past["prior_claims_12m"],
+        "bank_account_changed_days": past["bank_account_changed_days"],
+        "provider_claims_90d": past["provider_claims_90d"],
+        "injuries": claim.injuries,
+        "police_report": claim.police_report,
+        "third_party": claim.third_party,
+    }
+    return rule_facts, risk_input
+
+
+def adjudicate(
+    session: Session, runtime: Runtime, claim: Claim, *, actor: str, request_id: str | None
+) -> tuple[Adjudication, RiskScore | None]:
+    """Score the claim, run its rulebook, update it and append the decision record."""
+    engine = runtime.engines[claim.product]
+    book = engine.rulebook
+    facts, risk_input = build_facts(session, claim, set(book.facts))
+    score = None
+    if runtime.scorer is not None:
+        try:
+            score = runtime.scorer.score(risk_input)
+        except FeatureError as exc:
+            raise Unprocessable(
+                f"cannot score the claim: {exc}",
+                errors=[{"field": exc.field, "message": exc.message}],
+            ) from None
+        facts["risk_band"] = score.band
+    try:
+        result = engine.evaluate(facts)
+    except InvalidFacts as exc:
+        errors = [{"field": f"facts.{p.field}", "message": p.message} for p in exc.problems]
+        raise Unprocessable(
+            f"the claim's facts do not fit the {book.name} rulebook: {exc}", errors=errors
+        ) from None
+
+    claim.route = result.route
+    claim.coverage = result.coverage
+    claim.payable_amount = result.payable_amount
+    claim.required_documents = list(result.required_documents)
+    claim.rulebook = f"{book.name}@{book.version}"
+    if score is not None:
+        claim.risk_score, claim.risk_band = score.score, score.band
+    outcome = audit.summarize(result)
+    if score is not None:
+        outcome["risk"] = {
+            "score": score.score,
+            "band": score.band,
+            "factors": [asdict(f) for f in score.factors],
+        }
+    audit.record(
+        session,
+        claim,
+        kind="adjudication",
+        actor_type="rules",
+        actor=f"rules:{book.name}@{book.version}",
+        outcome=outcome,
+        amount=result.payable_amount,
+        reasons=[asdict(r) for r in result.reasons],
+        facts=facts,
+        rulebook=(book.name, book.version, book.sha256),
+        model=(score.model_name, score.model_version) if score else None,
+        request_id=request_id,
+    )
+    if result.investigate:
+        open_investigation(session, claim, score, request_id)
+    return result, score
+
+
+def open_investigation(
+    session: Session, claim: Claim, score: RiskScore | None, request_id: str | None
+) -> None:
+    """Open an investigation (a hold on the claim) unless one is already open."""
+    already = session.scalar(
+        select(Investigation).where(
+            Investigation.claim_id == claim.id, Investigation.status == "open"
+        )
+    )
+    if already is not None:
+        return
+    reason = f"high fraud-risk band ({score.score:.3f})" if score else "referred by the rules"
+    session.add(
+        Investigation(claim_id=claim.id, reason=reason, risk_score=score.score if score else None)
+    )
+    claim.on_hold = True
+    audit.record(
+        session,
+        claim,
+        kind="investigation_opened",
+        actor_type="rules",
+        actor="rules",
+        outcome={"on_hold": True, "reason": reason},
+        request_id=request_id,
+    )

@@ -1,0 +1,157 @@
+"""Claims, their documents and reviews, and the append-only decision records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.database import Base
+from service.policies.models import Policy
+
+Money = Numeric(14, 2)
+
+
+class Claim(Base):
+    """One claim and where it stands in its lifecycle."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_number: Mapped[str] = mapped_column(String(30), unique=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    product: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(20))
+    incident_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    report_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    peril: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    claimed_amount: Mapped[Decimal] = mapped_column(Money)
+    location: Mapped[str | None] = mapped_column(String(300))
+    injuries: Mapped[int] = mapped_column(Integer, default=0)
+    fatalities: Mapped[int] = mapped_column(Integer, default=0)
+    police_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    third_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    payee_account: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str | None] = mapped_column(String(120), index=True)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # product-specific facts
+    # The latest adjudication, denormalized for filtering; the records hold the history.
+    route: Mapped[str | None] = mapped_column(String(10), index=True)
+    coverage: Mapped[str | None] = mapped_column(String(20))
+    payable_amount: Mapped[Decimal | None] = mapped_column(Money)
+    risk_score: Mapped[float | None]
+    risk_band: Mapped[str | None] = mapped_column(String(10), index=True)
+    required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money)
+    paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    rulebook: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    # Optimistic lock: two writers on one claim cannot both win (payments, transitions).
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
+
+    policy: Mapped[Policy] = relationship(lazy="joined")
+    documents: Mapped[list[Document]] = relationship(back_populates="claim", order_by="Document.id")
+    reviews: Mapped[list[Review]] = relationship(back_populates="claim", order_by="Review.id")
+
+
+class Document(Base):
+    """A document received for a claim."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    doc_type: Mapped[str] = mapped_column(String(60))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(
+        String(20), default="received"
+    )  # received|verified|rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    received_by: Mapped[str] = mapped_column(String(80))
+    checked_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    claim: Mapped[Claim] = relationship(back_populates="documents")
+
+
+class Review(Base):
+    """A preliminary (specialist) or senior review of a claim."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))  # preliminary | senior
+    reviewer: Mapped[str] = mapped_column(String(80))
+    recommendation: Mapped[str] = mapped_column(String(20))  # approve | deny
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    claim: Mapped[Claim] = relationship(back_populates="reviews")
+
+
+class DecisionRecord(Base):
+    """One decision about a claim, chained by hash to the one before it. Never updated."""
+
+    __tablename__ = "decision_records"
+    __table_args__ = (UniqueConstraint("claim_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(
+        String(30)
+    )  # adjudication | review | decision | payment | ...
+    actor_type: Mapped[str] = mapped_column(String(20))  # rules | person | system
+    actor: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[str] = mapped_column(String(40))  # ISO timestamp, part of the hash
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    facts_hash: Mapped[str | None] = mapped_column(String(64))
+    rulebook_name: Mapped[str | None] = mapped_column(String(40))
+    rulebook_version: Mapped[str | None] = mapped_column(String(40))
+    rulebook_sha256: Mapped[str | None] = mapped_column(String(64))
+    model_name: Mapped[str | None] = mapped_column(String(40))
+    model_version: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)
+    amount: Mapped[str | None] = mapped_column(String(20))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+@event.listens_for(DecisionRecord, "before_update")
+@event.listens_for(DecisionRecord, "before_delete")
+def _append_only(_mapper, _connection, target: DecisionRecord) -> None:
+    raise RuntimeError(f"decision record {target.id} is append-only")

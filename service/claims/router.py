@@ -1,0 +1,202 @@
+"""Claim endpoints under /v1/claims."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import func, select
+
+from service.claims import service, views
+from service.claims.models import Claim, DecisionRecord
+from service.claims.schemas import (
+    ClaimIn,
+    DecisionIn,
+    DocumentCheck,
+    DocumentIn,
+    RecordOut,
+    ReviewIn,
+)
+from service.deps import CurrentClaim, DbSession, RequestId, RuntimeDep, require
+from service.security import Principal
+
+router = APIRouter(prefix="/v1/claims", tags=["claims"])
+READERS = ("claims_system", "specialist", "senior_reviewer", "investigator", "analyst", "risk_team")
+Who = Principal
+
+
+@router.post("", status_code=201)
+def report_claim(
+    body: ClaimIn,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    who: Annotated[Principal, Depends(require("claims_system"))],
+) -> dict[str, Any]:
+    """First notice of loss: register, adjudicate, and say which documents to send."""
+    claim = service.report(session, runtime, body, who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return out
+
+
+@router.get("")
+def list_claims(
+    session: DbSession,
+    _: Annotated[Principal, Depends(require(*READERS))],
+    status: str | None = None,
+    route: Literal["simple", "complex", "major"] | None = None,
+    risk_band: Literal["low", "medium", "high"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """List claims, newest first, filtered by status, route and risk band."""
+    query = select(Claim)
+    for column, value in (
+        (Claim.status, status),
+        (Claim.route, route),
+        (Claim.risk_band, risk_band),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Claim.id.desc()).limit(limit).offset(offset))
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": [views.summary(c) for c in rows],
+    }
+
+
+@router.get("/{claim_number}")
+def get_claim(
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(require(*READERS))],
+) -> dict[str, Any]:
+    """Return a claim: state, route, risk, documents, reviews, payments."""
+    return views.detail(session, runtime, claim)
+
+
+@router.get("/{claim_number}/decisions", response_model=list[RecordOut])
+def decisions(
+    claim: CurrentClaim, session: DbSession, _: Annotated[Principal, Depends(require(*READERS))]
+) -> Any:
+    """Return the claim's decision records, oldest first."""
+    return session.scalars(
+        select(DecisionRecord)
+        .where(DecisionRecord.claim_id == claim.id)
+        .order_by(DecisionRecord.seq)
+    )
+
+
+@router.post("/{claim_number}/documents", status_code=201)
+def add_document(
+    body: DocumentIn,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
+) -> dict[str, Any]:
+    """Register a received document; a complete checklist moves the claim to review."""
+    document = service.add_document(session, runtime, claim, body, who, request_id)
+    out = {"document_id": document.id, "claim": views.detail(session, runtime, claim)}
+    session.commit()
+    return out
+
+
+@router.patch("/{claim_number}/documents/{doc_id}")
+def check_document(
+    doc_id: int,
+    body: DocumentCheck,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+) -> dict[str, Any]:
+    """Mark a document verified or rejected with a reason."""
+    service.check_document(session, runtime, claim, doc_id, body, who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return out
+
+
+@router.post("/{claim_number}/adjudicate")
+def readjudicate(
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+) -> dict[str, Any]:
+    """Re-run rules and risk; every run is recorded."""
+    service.readjudicate(session, runtime, claim, who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return out
+
+
+@router.post("/{claim_number}/reviews", status_code=201)
+def add_review(
+    body: ReviewIn,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+) -> dict[str, Any]:
+    """Record a preliminary (specialist) or senior review."""
+    service.add_review(session, runtime, claim, body, who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return out
+
+
+@router.post("/{claim_number}/decision")
+def decide(
+    body: DecisionIn,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+) -> dict[str, Any]:
+    """Approve or deny the claim."""
+    service.decide(session, runtime, claim, body, who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return out
+
+
+@router.post("/{claim_number}/withdraw")
+def withdraw(
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    who: Annotated[Principal, Depends(require("claims_system"))],
+) -> dict[str, Any]:
+    """Withdraw an open claim at the customer's request."""
+    service.move(session, claim, "withdraw", who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return out
+
+
+@router.post("/{claim_number}/close")
+def close(
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
+) -> dict[str, Any]:
+    """Close a paid or denied claim."""
+    service.move(session, claim, "close", who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return out

@@ -1,0 +1,135 @@
+"""Claim requests and responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from service.schemas import Amount, PastDate, PastDateTime, Strict, Texts
+
+
+class ClaimIn(Strict):
+    """First notice of loss."""
+
+    policy_number: str = Field(min_length=1, max_length=40)
+    channel: Literal["hotline", "online", "app", "email"]
+    incident_at: PastDateTime
+    report_date: PastDate | None = None  # defaults to today; set when loading history
+    peril: str = Field(min_length=1, max_length=40)
+    description: str = Field(min_length=1, max_length=4000)
+    claimed_amount: Amount
+    location: str | None = Field(default=None, max_length=300)
+    injuries: int = Field(default=0, ge=0, le=1000)
+    fatalities: int = Field(default=0, ge=0, le=1000)
+    police_report: bool = False
+    third_party: bool = False
+    payee_account: str = Field(pattern=r"^[A-Za-z0-9 -]{6,64}$")
+    provider: str | None = Field(default=None, max_length=120)
+    facts: dict[str, Any] = Field(default_factory=dict, description="product-specific facts")
+
+    @model_validator(mode="after")
+    def _dates(self) -> ClaimIn:
+        if self.report_date is not None and self.report_date < self.incident_at.date():
+            raise ValueError("report_date must not be before the incident")
+        return self
+
+
+class DocumentIn(Strict):
+    """A document received from the customer."""
+
+    doc_type: str = Field(min_length=1, max_length=60)
+    file_name: str = Field(min_length=1, max_length=255)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_base64: str | None = Field(default=None, max_length=1_400_000)
+
+
+class DocumentCheck(Strict):
+    """A specialist's check of a document."""
+
+    status: Literal["verified", "rejected"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _reason(self) -> DocumentCheck:
+        if self.status == "rejected" and not self.reason:
+            raise ValueError("a rejected document needs a reason")
+        return self
+
+
+class ReviewIn(Strict):
+    """A preliminary or senior review."""
+
+    stage: Literal["preliminary", "senior"]
+    recommendation: Literal["approve", "deny"]
+    amount: Amount | None = None
+    notes: str = Field(default="", max_length=4000)
+
+
+class DecisionIn(Strict):
+    """The decision: approve an amount or deny with reasons the customer can read."""
+
+    outcome: Literal["approve", "deny"]
+    amount: Amount | None = None
+    override_reason_code: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]{1,60}$")
+    reason_codes: list[str] = Field(default_factory=list, max_length=20)
+    explanation: Texts | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> DecisionIn:
+        if self.outcome == "approve" and self.amount is None:
+            raise ValueError("an approval needs an amount")
+        if self.outcome == "deny" and (not self.reason_codes or self.explanation is None):
+            raise ValueError("a denial needs reason_codes and an explanation in zh-CN and en")
+        return self
+
+
+class DocumentOut(BaseModel):
+    """A received document."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    doc_type: str
+    file_name: str
+    sha256: str
+    status: str
+    reason: str | None
+    stored: bool = False
+
+
+class ReviewOut(BaseModel):
+    """A recorded review."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    stage: str
+    reviewer: str
+    recommendation: str
+    amount: Decimal | None
+    notes: str
+    created_at: dt.datetime
+
+
+class RecordOut(BaseModel):
+    """A decision record."""
+
+    model_config = ConfigDict(from_attributes=True)
+    seq: int
+    kind: str
+    actor_type: str
+    actor: str
+    decided_at: str
+    request_id: str | None
+    facts_hash: str | None
+    rulebook_name: str | None
+    rulebook_version: str | None
+    rulebook_sha256: str | None
+    model_name: str | None
+    model_version: str | None
+    outcome: dict[str, Any]
+    amount: str | None
+    reasons: list[dict[str, Any]]
+    previous_hash: str
+    record_hash: str

@@ -1,0 +1,389 @@
+"""Claim flows: first notice of loss, documents, re-adjudication, reviews, decision, withdrawal."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import audit
+from service.adjudication import adjudicate
+from service.claims import lifecycle
+from service.claims.models import Claim, Document, Review
+from service.claims.schemas import ClaimIn, DecisionIn, DocumentCheck, DocumentIn, ReviewIn
+from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.investigations.models import Investigation
+from service.policies.models import Policy
+from service.runtime import Runtime
+from service.security import Principal
+
+CORE_FIELDS = {
+    "policy_start",
+    "policy_end",
+    "incident_date",
+    "report_date",
+    "peril",
+    "claimed_amount",
+    "deductible",
+    "sum_insured_remaining",
+    "injuries",
+    "fatalities",
+    "third_party",
+    "police_report",
+    "prior_claims_12m",
+    "documents_received",
+    "risk_band",
+    "theft_cover",
+    "earthquake_cover",
+}
+
+
+def _check_claim_facts(runtime: Runtime, product: str, data: ClaimIn) -> None:
+    """Refuse a peril or product fact the product's rulebook does not know, naming the field."""
+    book = runtime.rulebooks[product]
+    errors = []
+    perils = book.facts["peril"].allowed or ()
+    if data.peril not in perils:
+        errors.append({"field": "peril", "message": f"must be one of {list(perils)} for {product}"})
+    for name in data.facts:
+        if name not in book.facts or name in CORE_FIELDS:
+            errors.append(
+                {"field": f"facts.{name}", "message": f"not a {product} fact a claim may set"}
+            )
+    if errors:
+        raise Unprocessable(
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors
+        )
+
+
+def report(
+    session: Session, runtime: Runtime, data: ClaimIn, who: Principal, request_id: str
+) -> Claim:
+    """Register a first notice of loss, adjudicate it and ask for what is missing."""
+    policy = session.scalar(select(Policy).where(Policy.policy_number == data.policy_number))
+    if policy is None:
+        raise NotFound(f"no policy {data.policy_number}", field="policy_number")
+    _check_claim_facts(runtime, policy.product, data)
+    claim = Claim(
+        claim_number=f"TMP-{request_id[:20]}",
+        policy=policy,
+        product=policy.product,
+        status="reported",
+        channel=data.channel,
+        incident_at=data.incident_at.replace(tzinfo=None),
+        report_date=data.report_date or dt.date.today(),
+        peril=data.peril,
+        description=data.description,
+        claimed_amount=data.claimed_amount,
+        location=data.location,
+        injuries=data.injuries,
+        fatalities=data.fatalities,
+        police_report=data.police_report,
+        third_party=data.third_party,
+        payee_account=data.payee_account,
+        provider=data.provider,
+        facts=data.facts,
+    )
+    session.add(claim)
+    session.flush()
+    claim.claim_number = f"CLM-{claim.report_date:%Y}-{claim.id:07d}"
+    audit.record(
+        session,
+        claim,
+        kind="reported",
+        actor_type="person",
+        actor=who.name,
+        outcome={"status": "reported", "channel": data.channel},
+        amount=data.claimed_amount,
+        request_id=request_id,
+    )
+    result, _ = adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
+    lifecycle.apply(claim, "request_documents" if result.missing_documents else "start_review")
+    return claim
+
+
+def readjudicate(
+    session: Session, runtime: Runtime, claim: Claim, who: Principal, request_id: str
+) -> Claim:
+    """Re-run rules and risk on a claim's current facts; the run is recorded."""
+    lifecycle.check(claim.status, "adjudicate")
+    adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
+    _follow_documents(session, runtime, claim, who, request_id, adjudicated=True)
+    return claim
+
+
+def _follow_documents(
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    who: Principal,
+    request_id: str,
+    adjudicated: bool = False,
+) -> None:
+    """Move the claim between waiting for documents and review as its checklist fills or empties."""
+    session.flush()
+    session.refresh(claim, ["documents"])
+    have = {d.doc_type for d in claim.documents if d.status != "rejected"}
+    complete = set(claim.required_documents) <= have
+    if claim.status == "documents_pending" and complete:
+        if not adjudicated:
+            adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
+            if not set(claim.required_documents) <= have:
+                return  # the new facts require more documents
+        lifecycle.apply(claim, "documents_complete")
+        audit.record(
+            session,
+            claim,
+            kind="status",
+            actor_type="system",
+            actor="service",
+            outcome={"status": claim.status, "why": "documents complete"},
+            request_id=request_id,
+        )
+    elif claim.status in ("under_review", "senior_review") and not complete:
+        if not adjudicated:
+            adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
+        lifecycle.apply(claim, "documents_incomplete")
+        audit.record(
+            session,
+            claim,
+            kind="status",
+            actor_type="system",
+            actor="service",
+            outcome={"status": claim.status, "why": "a required document was rejected"},
+            request_id=request_id,
+        )
+
+
+def add_document(
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    data: DocumentIn,
+    who: Principal,
+    request_id: str,
+) -> Document:
+    """Register a received document (optionally its content); move on when the checklist fills."""
+    lifecycle.check(claim.status, "add_document")
+    codes = [d.spec.code for d in runtime.rulebooks[claim.product].documents]
+    if data.doc_type not in codes:
+        raise Unprocessable(
+            f"doc_type must be one of {codes}", errors=[{"field": "doc_type", "message": "unknown"}]
+        )
+    stored = None
+    if data.content_base64 is not None:
+        try:
+            content = base64.b64decode(data.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise Unprocessable(
+                "content_base64 is not valid base64", field="content_base64"
+            ) from None
+        if hashlib.sha256(content).hexdigest() != data.sha256:
+            raise Unprocessable("sha256 does not match the content", field="sha256")
+        folder = runtime.settings.documents_dir / claim.claim_number
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / data.sha256
+        path.write_bytes(content)
+        stored = str(path)
+    document = Document(
+        claim_id=claim.id,
+        doc_type=data.doc_type,
+        file_name=data.file_name,
+        sha256=data.sha256,
+        stored_path=stored,
+        received_by=who.name,
+    )
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        claim,
+        kind="document_received",
+        actor_type="person",
+        actor=who.name,
+        outcome={"document": data.doc_type, "sha256": data.sha256},
+        request_id=request_id,
+    )
+    _follow_documents(session, runtime, claim, who, request_id)
+    return document
+
+
+def check_document(
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    doc_id: int,
+    data: DocumentCheck,
+    who: Principal,
+    request_id: str,
+) -> Document:
+    """Mark a document verified or rejected (with a reason); a rejection may reopen the checklist."""
+    lifecycle.check(claim.status, "check_document")
+    document = session.get(Document, doc_id)
+    if document is None or document.claim_id != claim.id:
+        raise NotFound(f"claim {claim.claim_number} has no document {doc_id}", field="doc_id")
+    if document.status != "received":
+        raise Conflict(f"document {doc_id} is already {document.status}", state=document.status)
+    document.status, document.reason, document.checked_by = data.status, data.reason, who.name
+    audit.record(
+        session,
+        claim,
+        kind="document_checked",
+        actor_type="person",
+        actor=who.name,
+        outcome={"document": document.doc_type, "status": data.status, "reason": data.reason},
+        request_id=request_id,
+    )
+    _follow_documents(session, runtime, claim, who, request_id)
+    return document
+
+
+def senior_needed(runtime: Runtime, claim: Claim, amount: Decimal | None) -> bool:
+    """Complex and major claims, and amounts over the specialist's authority, need a senior review."""
+    limit = runtime.settings.specialist_authority_limit
+    return claim.route in ("complex", "major") or (amount or claim.claimed_amount) > limit
+
+
+def add_review(
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    data: ReviewIn,
+    who: Principal,
+    request_id: str,
+) -> Review:
+    """Record a preliminary or senior review; four eyes: the senior is a different person."""
+    stage_role = {"preliminary": "specialist", "senior": "senior_reviewer"}[data.stage]
+    if who.role not in (stage_role, "admin"):
+        raise Forbidden(f"a {data.stage} review is made by a {stage_role}", role=who.role)
+    if data.stage == "preliminary":
+        lifecycle.check(claim.status, "preliminary_review")
+    else:
+        lifecycle.check(claim.status, "senior_review")
+        first = next((r for r in claim.reviews if r.stage == "preliminary"), None)
+        if first is not None and first.reviewer == who.name:
+            raise Conflict(
+                f"four eyes: {who.name} made the preliminary review and cannot also make the senior review",
+                rule="four_eyes",
+            )
+    review = Review(
+        claim_id=claim.id,
+        stage=data.stage,
+        reviewer=who.name,
+        recommendation=data.recommendation,
+        amount=data.amount,
+        notes=data.notes,
+    )
+    session.add(review)
+    session.flush()
+    audit.record(
+        session,
+        claim,
+        kind=f"{data.stage}_review",
+        actor_type="person",
+        actor=who.name,
+        outcome={"recommendation": data.recommendation, "notes": data.notes},
+        amount=data.amount,
+        request_id=request_id,
+    )
+    if data.stage == "preliminary" and senior_needed(runtime, claim, data.amount):
+        lifecycle.apply(claim, "escalate")
+    session.refresh(claim, ["reviews"])
+    return review
+
+
+def decide(
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    data: DecisionIn,
+    who: Principal,
+    request_id: str,
+) -> Claim:
+    """Approve (at most the payable amount unless overridden) or deny with customer reasons."""
+    lifecycle.check(claim.status, data.outcome)
+    stages = {r.stage for r in claim.reviews}
+    if "preliminary" not in stages:
+        raise Conflict(
+            "a claim is decided after its preliminary review", missing="preliminary_review"
+        )
+    if claim.status == "senior_review":
+        if "senior" not in stages:
+            raise Conflict(
+                "this claim needs its senior review before the decision", missing="senior_review"
+            )
+        if who.role not in ("senior_reviewer", "admin"):
+            raise Forbidden(
+                "a claim that needed a senior review is decided by a senior reviewer", role=who.role
+            )
+    reasons: list[dict] = []
+    if data.outcome == "approve":
+        investigation = session.scalar(
+            select(Investigation).where(
+                Investigation.claim_id == claim.id, Investigation.status != "cleared"
+            )
+        )
+        if claim.on_hold or investigation is not None:
+            raise Conflict(
+                "the claim is under investigation and cannot be approved until the investigation clears it",
+                state="on_hold",
+            )
+        payable = claim.payable_amount or Decimal("0.00")
+        if data.amount > payable and not data.override_reason_code:
+            raise Unprocessable(
+                f"amount {data.amount} exceeds the payable amount {payable}: give override_reason_code",
+                field="amount",
+            )
+        claim.approved_amount = data.amount
+        reasons.append(
+            {
+                "code": data.override_reason_code or "APPROVED",
+                "category": "decision",
+                "customer": {
+                    "zh-CN": f"您的索赔已获批准，赔付金额为 {data.amount} 元。",
+                    "en": f"Your claim is approved; we will pay CNY {data.amount}.",
+                },
+            }
+        )
+    else:
+        reasons.extend(
+            {
+                "code": code,
+                "category": "decision",
+                "customer": data.explanation.model_dump(by_alias=True),
+            }
+            for code in data.reason_codes
+        )
+    lifecycle.apply(claim, data.outcome)
+    audit.record(
+        session,
+        claim,
+        kind="decision",
+        actor_type="person",
+        actor=who.name,
+        outcome={"decision": claim.status, "override_reason_code": data.override_reason_code},
+        amount=data.amount,
+        reasons=reasons,
+        request_id=request_id,
+    )
+    return claim
+
+
+def move(session: Session, claim: Claim, action: str, who: Principal, request_id: str) -> Claim:
+    """Withdraw or close a claim."""
+    lifecycle.apply(claim, action)
+    audit.record(
+        session,
+        claim,
+        kind="status",
+        actor_type="person",
+        actor=who.name,
+        outcome={"status": claim.status, "action": action},
+        request_id=request_id,
+    )
+    return claim

@@ -1,0 +1,143 @@
+"""How a claim is shown to callers: state, route, risk, documents, reviews, payments, reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.claims.lifecycle import allowed_actions
+from service.claims.models import Claim, DecisionRecord
+from service.investigations.models import Investigation
+from service.payments.models import Payment
+from service.runtime import Runtime
+
+
+def latest_adjudication(session: Session, claim: Claim) -> DecisionRecord | None:
+    """Return the claim's most recent rules decision."""
+    return session.scalars(
+        select(DecisionRecord)
+        .where(DecisionRecord.claim_id == claim.id, DecisionRecord.kind == "adjudication")
+        .order_by(DecisionRecord.seq.desc())
+        .limit(1)
+    ).first()
+
+
+def documents(runtime: Runtime, claim: Claim) -> dict[str, Any]:
+    """Return the checklist: required (with labels), received and still missing."""
+    labels = {
+        d.spec.code: d.spec.label.as_dict() for d in runtime.rulebooks[claim.product].documents
+    }
+    received = [d for d in claim.documents if d.status != "rejected"]
+    have = {d.doc_type for d in received}
+    return {
+        "required": [{"code": c, "label": labels.get(c, {})} for c in claim.required_documents],
+        "missing": [
+            {"code": c, "label": labels.get(c, {})}
+            for c in claim.required_documents
+            if c not in have
+        ],
+        "received": [
+            {
+                "id": d.id,
+                "doc_type": d.doc_type,
+                "file_name": d.file_name,
+                "sha256": d.sha256,
+                "status": d.status,
+                "reason": d.reason,
+                "stored": d.stored_path is not None,
+            }
+            for d in claim.documents
+        ],
+    }
+
+
+def summary(claim: Claim) -> dict[str, Any]:
+    """Return the fields shown in lists."""
+    return {
+        "claim_number": claim.claim_number,
+        "policy_number": claim.policy.policy_number,
+        "product": claim.product,
+        "status": claim.status,
+        "on_hold": claim.on_hold,
+        "peril": claim.peril,
+        "report_date": claim.report_date.isoformat(),
+        "claimed_amount": str(claim.claimed_amount),
+        "route": claim.route,
+        "coverage": claim.coverage,
+        "payable_amount": None if claim.payable_amount is None else str(claim.payable_amount),
+        "risk_band": claim.risk_band,
+    }
+
+
+def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
+    """Return everything about a claim a caller may need to act on it."""
+    last = latest_adjudication(session, claim)
+    payments = session.scalars(
+        select(Payment).where(Payment.claim_id == claim.id).order_by(Payment.id)
+    )
+    investigation = session.scalars(
+        select(Investigation)
+        .where(Investigation.claim_id == claim.id)
+        .order_by(Investigation.id.desc())
+        .limit(1)
+    ).first()
+    risk = (last.outcome.get("risk") if last else None) or {
+        "score": claim.risk_score,
+        "band": claim.risk_band,
+    }
+    return {
+        **summary(claim),
+        "allowed_actions": allowed_actions(claim.status),
+        "channel": claim.channel,
+        "incident_at": claim.incident_at.isoformat(),
+        "description": claim.description,
+        "approved_amount": None if claim.approved_amount is None else str(claim.approved_amount),
+        "paid_amount": str(claim.paid_amount),
+        "rulebook": claim.rulebook,
+        "adjudication": None
+        if last is None
+        else {
+            **{
+                k: last.outcome[k]
+                for k in ("coverage", "payable_amount", "route", "investigate", "review")
+            },
+            "reasons": last.reasons,
+            "record_seq": last.seq,
+        },
+        "risk": {
+            **risk,
+            "model": f"{last.model_name}@{last.model_version}"
+            if last and last.model_name
+            else None,
+        },
+        "documents": documents(runtime, claim),
+        "reviews": [
+            {
+                "stage": r.stage,
+                "reviewer": r.reviewer,
+                "recommendation": r.recommendation,
+                "amount": None if r.amount is None else str(r.amount),
+                "notes": r.notes,
+            }
+            for r in claim.reviews
+        ],
+        "payments": [
+            {
+                "reference": p.reference,
+                "method": p.method,
+                "amount": str(p.amount),
+                "payee": p.payee,
+                "status": p.status,
+            }
+            for p in payments
+        ],
+        "investigation": None
+        if investigation is None
+        else {
+            "id": investigation.id,
+            "status": investigation.status,
+            "reason": investigation.reason,
+        },
+    }

@@ -1,0 +1,60 @@
+"""Settings from the environment (prefix CLAIMS_), injected with Depends so tests override them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told from outside."""
+
+    model_config = SettingsConfigDict(env_prefix="CLAIMS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # API keys: a JSON file {"<sha256 of key>": {"name": "...", "role": "..."}} and/or
+    # CLAIMS_API_KEYS as "role:name:key,role:name:key" (keys are hashed on load).
+    api_keys_file: Path | None = None
+    api_keys: str = ""
+    model_ref: str = "champion"
+    load_model: bool = True
+    specialist_authority_limit: Decimal = Decimal("50000.00")
+    max_body_bytes: int = 2_000_000
+    environment: str = "development"
+
+    @model_validator(mode="after")
+    def _production_needs_real_parts(self) -> Settings:
+        if self.environment == "production":
+            if self.resolved_database_url.startswith("sqlite"):
+                raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
+            if not (self.api_keys or self.api_keys_file):
+                raise ValueError(
+                    "production needs API keys (CLAIMS_API_KEYS or CLAIMS_API_KEYS_FILE)"
+                )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return DATABASE_URL, or the embedded SQLite file under the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'claims.db').resolve()}"
+
+    @property
+    def keys_file(self) -> Path:
+        """Return the API key file (hashes only), by default under the data directory."""
+        return self.api_keys_file or self.data_dir / "api_keys.json"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Return where uploaded documents are stored."""
+        return self.data_dir / "documents"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process settings (overridden in tests through the dependency)."""
+    return Settings()

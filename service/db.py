@@ -1,0 +1,37 @@
+"""Database schema management: Alembic upgrade and the metadata it migrates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from service.claims.models import Claim, DecisionRecord, Document, Review
+from service.database import Base
+from service.investigations.models import Investigation
+from service.payments.models import Payment
+from service.policies.models import Policy
+from service.rulebooks.models import RulebookVersion
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+target_metadata = Base.metadata
+TABLES = (Policy, Claim, Document, Review, DecisionRecord, Payment, Investigation, RulebookVersion)
+
+
+def alembic_config(url: str) -> Config:
+    """Return an Alembic config for a database URL."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to a revision (head by default)."""
+    config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

@@ -1,0 +1,86 @@
+"""The vocabulary of every route: runtime, session, caller, request id and the claim at hand."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.claims.models import Claim
+from service.errors import Forbidden, NotFound, Unauthorized
+from service.runtime import Runtime
+from service.security import Principal, hash_key
+
+
+def get_runtime(request: Request) -> Runtime:
+    """Return the runtime loaded at start-up."""
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """Yield one session per request; routes commit once, anything unfinished is rolled back."""
+    session = runtime.sessions()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def get_request_id(request: Request) -> str:
+    """Return the id of this request (from X-Request-ID or generated)."""
+    return request.state.request_id
+
+
+RequestId = Annotated[str, Depends(get_request_id)]
+
+
+def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    """Identify the caller by API key (X-API-Key or Authorization: Bearer)."""
+    key = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if not key and auth.lower().startswith("bearer "):
+        key = auth[7:].strip()
+    if not key:
+        raise Unauthorized("send an API key in the X-API-Key header")
+    digest = hash_key(key)
+    for known, principal in runtime.keys.items():
+        if hmac.compare_digest(known, digest):
+            return principal
+    raise Unauthorized("the API key is not known")
+
+
+def require(*roles: str) -> Callable[..., Principal]:
+    """Return a dependency admitting only these roles (and admin)."""
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role != "admin" and principal.role not in roles:
+            raise Forbidden(
+                f"role {principal.role} may not do this; allowed: {', '.join(sorted(roles))}",
+                role=principal.role,
+                allowed_roles=sorted({*roles, "admin"}),
+            )
+        return principal
+
+    return check
+
+
+def get_claim(claim_number: Annotated[str, Path(max_length=30)], session: DbSession) -> Claim:
+    """Load the claim named in the path, or 404."""
+    claim = session.scalar(select(Claim).where(Claim.claim_number == claim_number))
+    if claim is None:
+        raise NotFound(f"no claim {claim_number}", field="claim_number")
+    return claim
+
+
+CurrentClaim = Annotated[Claim, Depends(get_claim)]

@@ -1,0 +1,107 @@
+"""The FastAPI app: factory, lifespan (rulebooks and champion model loaded once), middleware."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from risk_models.scorer import Scorer
+from service import errors
+from service import runtime as runtime_module
+from service.claims.router import router as claims_router
+from service.config import Settings, get_settings
+from service.investigations.router import router as investigations_router
+from service.payments.router import router as payments_router
+from service.policies.router import router as policies_router
+
+
+def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and a small fixed scorer."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime_module.build(settings, scorer=scorer)
+        yield
+        app.state.runtime.close()
+
+    app = FastAPI(
+        title="claims-adjudication",
+        version="0.1.0",
+        description="Claims adjudication with explained decisions and a fraud-risk early warning.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return errors.problem(
+            409,
+            "concurrent_update",
+            "The claim changed meanwhile",
+            "another request changed this claim at the same time; retry",
+            request.url.path,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        return errors.problem(
+            409,
+            "conflict",
+            "Conflict with stored data",
+            "the request conflicts with data stored meanwhile; retry",
+            request.url.path,
+        )
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return errors.problem(
+                413,
+                "payload_too_large",
+                "Request body too large",
+                f"bodies are limited to {settings.max_body_bytes} bytes",
+                request.url.path,
+            )
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz(request: Request) -> JSONResponse:
+        """Readiness: database reachable, rulebooks and model loaded."""
+        rt = request.app.state.runtime
+        checks = {}
+        try:
+            with rt.db.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {exc.__class__.__name__}"
+        checks["rulebooks"] = ", ".join(f"{b.name}@{b.version}" for b in rt.rulebooks.values())
+        checks["model"] = (
+            f"fraud-risk@{rt.scorer.version}" if rt.scorer else f"not loaded: {rt.model_error}"
+        )
+        ready = checks["database"] == "ok" and rt.scorer is not None
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", **checks},
+            status_code=200 if ready else 503,
+        )
+
+    for router in (policies_router, claims_router, payments_router, investigations_router):
+        app.include_router(router)
+    return app

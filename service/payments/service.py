@@ -1,0 +1,80 @@
+"""Payments: only approved claims, never above the approved amount, once per idempotency key."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import audit
+from service.claims import lifecycle
+from service.claims.models import Claim
+from service.errors import Conflict, Unprocessable
+from service.payments.models import Payment
+from service.payments.schemas import PaymentIn
+from service.security import Principal
+
+
+def request_fingerprint(claim: Claim, data: PaymentIn) -> str:
+    """Identify what was asked, so a reused key with a different request is refused."""
+    return audit.sha256(
+        audit.canonical({"claim": claim.claim_number, **data.model_dump(mode="json")})
+    )
+
+
+def existing(session: Session, key: str) -> Payment | None:
+    """Return the payment already made under an idempotency key."""
+    return session.scalar(select(Payment).where(Payment.idempotency_key == key))
+
+
+def replayed(claim: Claim, payment: Payment, data: PaymentIn) -> Payment:
+    """Return the earlier payment for a retried request, or refuse a key reused for another."""
+    if payment.claim_id != claim.id or payment.request_hash != request_fingerprint(claim, data):
+        raise Conflict(
+            "this Idempotency-Key was already used for a different payment request",
+            field="Idempotency-Key",
+        )
+    return payment
+
+
+def pay(
+    session: Session, claim: Claim, data: PaymentIn, key: str, who: Principal, request_id: str
+) -> Payment:
+    """Issue a payment for an approved claim (flushed; the caller commits once)."""
+    lifecycle.check(claim.status, "pay")
+    if claim.on_hold:
+        raise Conflict("the claim is on hold for an investigation", state="on_hold")
+    approved = claim.approved_amount or Decimal("0.00")
+    left = approved - claim.paid_amount
+    amount = data.amount if data.amount is not None else left
+    if amount <= 0 or amount > left:
+        raise Unprocessable(
+            f"amount must be more than 0 and at most {left}, what is left to pay", field="amount"
+        )
+    payment = Payment(
+        claim_id=claim.id,
+        idempotency_key=key,
+        request_hash=request_fingerprint(claim, data),
+        method=data.method,
+        amount=amount,
+        payee=data.payee or claim.payee_account,
+        reference=f"PAY-{claim.claim_number}-{audit.sha256(key)[:8].upper()}",
+        created_by=who.name,
+    )
+    session.add(payment)
+    claim.paid_amount = claim.paid_amount + amount
+    if claim.paid_amount == approved:
+        lifecycle.apply(claim, "paid_in_full")
+    audit.record(
+        session,
+        claim,
+        kind="payment",
+        actor_type="person",
+        actor=who.name,
+        outcome={"reference": payment.reference, "method": data.method, "status": claim.status},
+        amount=amount,
+        request_id=request_id,
+    )
+    session.flush()
+    return payment

@@ -1,0 +1,83 @@
+"""API keys mapped to roles; keys are kept only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROLES = (
+    "claims_system",
+    "specialist",
+    "senior_reviewer",
+    "investigator",
+    "analyst",
+    "risk_team",
+    "admin",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a named person or system with one role."""
+
+    name: str
+    role: str
+
+
+def hash_key(key: str) -> str:
+    """Return the stored form of an API key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def parse_env_keys(text: str) -> dict[str, Principal]:
+    """Parse 'role:name:key,...' into hashed entries."""
+    out: dict[str, Principal] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        role, name, key = item.split(":", 2)
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r} in CLAIMS_API_KEYS")
+        out[hash_key(key)] = Principal(name, role)
+    return out
+
+
+def load_key_file(path: Path) -> dict[str, Principal]:
+    """Load hashed keys from a JSON file {hash: {name, role}}."""
+    if not path.exists():
+        return {}
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    out = {}
+    for digest, entry in raw.items():
+        if entry["role"] not in ROLES:
+            raise ValueError(f"unknown role {entry['role']!r} in {path}")
+        out[digest] = Principal(entry["name"], entry["role"])
+    return out
+
+
+def create_demo_keys(path: Path) -> dict[str, str]:
+    """Create one demo key per role (two specialists, two senior reviewers); store hashes only.
+
+    Returns the plain keys, which are shown once and never stored by the service.
+    """
+    people = [
+        ("claims_system", "claims-system"),
+        ("specialist", "li.wei"),
+        ("specialist", "chen.jing"),
+        ("senior_reviewer", "wang.fang"),
+        ("senior_reviewer", "zhang.min"),
+        ("investigator", "liu.yang"),
+        ("analyst", "zhao.lei"),
+        ("analyst", "sun.li"),
+        ("risk_team", "zhou.xin"),
+        ("admin", "admin"),
+    ]
+    plain, stored = {}, {}
+    for role, name in people:
+        key = f"{role[:4]}_{secrets.token_urlsafe(18)}"
+        plain[name] = key
+        stored[hash_key(key)] = {"name": name, "role": role}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=2), encoding="utf-8")
+    return plain

@@ -1,0 +1,169 @@
+"""Service test harness: a real database per backend, migrations applied, one fixed scorer.
+
+Every test runs inside a transaction rolled back afterwards (sessions join it through
+savepoints), so tests see only their own data. Backends: SQLite always, PostgreSQL when
+TEST_POSTGRES_URL is set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from risk_models import synth
+from risk_models.features import ClaimFeatures
+from risk_models.scorer import Scorer
+from risk_models.train import TrainConfig, train
+from service.config import Settings
+from service.database import make_engine
+from service.db import upgrade
+from service.main import create_app
+
+ROLES = ("claims_system", "specialist", "senior_reviewer", "investigator", "analyst", "risk_team", "admin")
+PEOPLE = {
+    "claims_system": "claims-system", "specialist": "li.wei", "specialist2": "chen.jing",
+    "senior_reviewer": "wang.fang", "senior_reviewer2": "zhang.min", "investigator": "liu.yang",
+    "analyst": "zhao.lei", "risk_team": "zhou.xin", "admin": "admin",
+}
+KEYS = {name: f"test-key-{name}" for name in PEOPLE}
+BACKENDS = ["sqlite", *(["postgres"] if os.environ.get("TEST_POSTGRES_URL") else [])]
+
+
+def headers(who: str, **extra: str) -> dict[str, str]:
+    """Return request headers authenticating as one of the test people."""
+    return {"X-API-Key": KEYS[who], **extra}
+
+
+def env_keys() -> str:
+    return ",".join(f"{name.rstrip('2')}:{PEOPLE[name]}:{KEYS[name]}" for name in PEOPLE)
+
+
+@pytest.fixture(scope="session")
+def scorer() -> Scorer:
+    """A small fixed model: trained once on generated claims, seeded."""
+    claims = synth.generate(8000, seed=21)
+    result = train(claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=21, cv_folds=0))
+    return Scorer(result.model, "test")
+
+
+def fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the URL of an empty database of this backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'claims.db'}"
+    base = make_url(os.environ["TEST_POSTGRES_URL"])
+    name = f"claims_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def make_settings(url: str, data_dir) -> Settings:  # noqa: ANN001
+    return Settings(data_dir=data_dir, database_url=url, api_keys=env_keys(), load_model=False)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend_app(request, scorer, tmp_path_factory) -> Iterator[tuple[TestClient, str]]:
+    """One migrated database and one running app per backend."""
+    url = fresh_database(request.param, tmp_path_factory)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    app = create_app(make_settings(url, tmp_path_factory.mktemp("data")), scorer=scorer)
+    with TestClient(app) as client:
+        yield client, request.param
+
+
+@pytest.fixture
+def client(backend_app) -> Iterator[TestClient]:
+    """A client whose every database change is rolled back after the test."""
+    test_client, _ = backend_app
+    runtime = test_client.app.state.runtime
+    connection = runtime.db.connect()
+    outer = connection.begin()
+    original = runtime.sessions
+    runtime.sessions = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield test_client
+    finally:
+        runtime.sessions = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def backend(backend_app) -> str:
+    return backend_app[1]
+
+
+_counter = iter(range(10**9))
+
+
+def policy_body(product: str = "motor", **changes) -> dict:
+    """A valid policy in force for the last and next half year."""
+    today = dt.date.today()
+    body = {
+        "policy_number": f"POL-{product[:3].upper()}-{next(_counter):06d}",
+        "product": product,
+        "holder_name": "Wang Xiaoming",
+        "start_date": (today - dt.timedelta(days=200)).isoformat(),
+        "end_date": (today + dt.timedelta(days=164)).isoformat(),
+        "sum_insured": "300000.00",
+        "deductible": "500.00",
+        "options": {"theft_cover": True} if product == "motor" else {},
+    }
+    return {**body, **changes}
+
+
+PRODUCT_FACTS = {
+    "motor": {"driver_intoxicated": False, "driver_licensed": True, "intentional_loss": False,
+              "catastrophe_event": False},
+    "health": {"treatment": "outpatient", "hospital_network": "in_network", "pre_existing_condition": False,
+               "self_inflicted": False, "under_influence": False, "catastrophe_event": False},
+    "property": {"forced_entry": False, "vacant_days": 0, "wear_and_tear": False, "intentional_loss": False,
+                 "catastrophe_event": False},
+}
+PERIL = {"motor": "single_vehicle", "health": "illness", "property": "burst_pipe"}
+
+
+def claim_body(policy_number: str, product: str = "motor", **changes) -> dict:
+    """A valid first notice of loss for a policy."""
+    incident = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=1)
+    facts = {**PRODUCT_FACTS[product], **changes.pop("facts", {})}
+    body = {
+        "policy_number": policy_number,
+        "channel": "app",
+        "incident_at": incident.replace(hour=14).isoformat(),
+        "peril": PERIL[product],
+        "description": "Hit a bollard while parking.",
+        "claimed_amount": "4200.00",
+        "location": "Shanghai, Pudong",
+        "payee_account": "6222 0000 1111 2222",
+        "provider": "Pudong Auto Repair",
+        "facts": facts,
+    }
+    return {**body, **changes}
+
+
+@pytest.fixture
+def new_policy(client):
+    """Create a policy and return its number (product chosen by the caller)."""
+
+    def make(product: str = "motor", **changes) -> str:
+        body = policy_body(product, **changes)
+        response = client.post("/v1/policies", json=body, headers=headers("claims_system"))
+        assert response.status_code == 201, response.text
+        return body["policy_number"]
+
+    return make
