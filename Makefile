@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export OMP_NUM_THREADS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install install-test run test lint bench clean
+.PHONY: install install-test run demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,11 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	$(BIN)/claims rules test
-	$(BIN)/claims rules explain motor --facts examples/motor_claim.json
+	$(BIN)/claims prepare
+	$(BIN)/claims serve
+
+demo: install
+	$(BIN)/claims demo
 
 test: install-test
 	$(BIN)/pytest

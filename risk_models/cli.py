@@ -17,9 +17,7 @@ from risk_models.features import ClaimFeatures, FeatureError
 from risk_models.model import Bands
 from risk_models.train import TrainConfig, TrainResult, train
 
-app = typer.Typer(
-    help="Train, register, promote and serve the fraud-risk model.", no_args_is_help=True
-)
+app = typer.Typer(help="Train, register, promote and serve the fraud-risk model.", no_args_is_help=True)
 console = Console(soft_wrap=True)
 DataDir = Annotated[
     Path, typer.Option("--data-dir", envvar="CLAIMS_DATA_DIR", help="where data and MLflow live")
@@ -57,9 +55,7 @@ def _print_metrics(result: TrainResult) -> None:
         "recall_at_10pct",
         "brier",
     ):
-        table.add_row(
-            key, f"{result.metrics[key]:.4f}", f"{result.baseline_metrics['baseline_' + key]:.4f}"
-        )
+        table.add_row(key, f"{result.metrics[key]:.4f}", f"{result.baseline_metrics['baseline_' + key]:.4f}")
     if "shuffled_cv_roc_auc" in result.metrics:
         table.add_row("shuffled_cv_roc_auc", f"{result.metrics['shuffled_cv_roc_auc']:.4f}", "")
     console.print(table)
@@ -77,9 +73,7 @@ def _print_metrics(result: TrainResult) -> None:
 @app.command("train")
 def train_cmd(
     data_dir: DataDir = Path("data"),
-    data: Annotated[
-        Path | None, typer.Option("--data", help="your own CSV/Parquet history")
-    ] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="your own CSV/Parquet history")] = None,
     label: Annotated[str, typer.Option(help="fraud label column (with --data)")] = "is_fraud",
     time_column: Annotated[str | None, typer.Option(help="orders claims in time (auto)")] = None,
     n: Annotated[int, typer.Option("--n", help="generated claims when no --data")] = 100_000,
@@ -105,9 +99,7 @@ def train_cmd(
             time_column = time_column or tabular.pick_time_column(frame, features.roles)
             description = {"source": str(data), "rows": len(frame), "label": label}
         description["time_column"] = time_column or "none (random split)"
-        result = train(
-            frame, features, label, time_column, config, lambda s: bar.update(task, description=s)
-        )
+        result = train(frame, features, label, time_column, config, lambda s: bar.update(task, description=s))
         if register:
             bar.update(task, description="logging to MLflow")
             record = _registry(data_dir).log_training(result, description)
@@ -121,8 +113,7 @@ def train_cmd(
     _print_metrics(result)
     if register:
         console.print(
-            f"registered fraud-risk version [bold]{record['version']}[/bold] "
-            f"(run {record['run_id']})"
+            f"registered fraud-risk version [bold]{record['version']}[/bold] (run {record['run_id']})"
         )
 
 
@@ -142,9 +133,7 @@ def promote(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     if outcome.candidate_pr_auc is not None:
-        champion = (
-            f"{outcome.champion_pr_auc:.4f}" if outcome.champion_pr_auc is not None else "none"
-        )
+        champion = f"{outcome.champion_pr_auc:.4f}" if outcome.champion_pr_auc is not None else "none"
         console.print(
             f"candidate v{outcome.version} PR-AUC {outcome.candidate_pr_auc:.4f}; "
             f"champion v{outcome.champion_version or '-'} {champion} (candidate's holdout)"
@@ -192,9 +181,7 @@ def score(
         f"({result.model_name} v{result.model_version})"
     )
     for factor in result.factors:
-        console.print(
-            f"  {factor.direction:6} {factor.contribution:+.4f}  {factor.feature} = {factor.value}"
-        )
+        console.print(f"  {factor.direction:6} {factor.contribution:+.4f}  {factor.feature} = {factor.value}")
 
 
 @app.command("drift")

@@ -30,9 +30,7 @@ def _numeric_profile(values: np.ndarray) -> dict[str, Any]:
 def _numeric_shares(values: np.ndarray, edges: Any) -> list[float]:
     edges = np.asarray(edges, dtype=float)
     missing = np.isnan(values)
-    counts = np.bincount(
-        np.searchsorted(edges, values[~missing], side="right"), minlength=len(edges) + 1
-    )
+    counts = np.bincount(np.searchsorted(edges, values[~missing], side="right"), minlength=len(edges) + 1)
     counts = np.append(counts, missing.sum()).astype(float)
     return list(counts / max(len(values), 1))
 
@@ -76,13 +74,9 @@ def compare(reference: dict[str, Any], features: pd.DataFrame, scores: np.ndarra
         else:
             recent = column.fillna(_MISSING).astype(str).value_counts(normalize=True)
             levels = sorted(set(ref["shares"]) | set(recent.index))
-            value = psi(
-                [ref["shares"].get(k, 0.0) for k in levels], [recent.get(k, 0.0) for k in levels]
-            )
+            value = psi([ref["shares"].get(k, 0.0) for k in levels], [recent.get(k, 0.0) for k in levels])
         rows.append({"feature": name, "psi": round(value, 4), "drifted": value > FLAG})
-    return (
-        pd.DataFrame(rows).sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
-    )
+    return pd.DataFrame(rows).sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def plot(report: pd.DataFrame, path: Path) -> Path:

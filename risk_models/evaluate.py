@@ -68,9 +68,7 @@ def plots(
     """Write ROC, precision-recall, calibration, score-by-label and importance plots."""
     folder.mkdir(parents=True, exist_ok=True)
     y = np.asarray(y, dtype=int)
-    series = [("model", score)] + (
-        [("logistic baseline", baseline)] if baseline is not None else []
-    )
+    series = [("model", score)] + ([("logistic baseline", baseline)] if baseline is not None else [])
     written = []
 
     fig, ax = plt.subplots(figsize=(5, 5))

@@ -85,9 +85,7 @@ class FrameSource:
         col = self._column(name, required)
         if col is None:
             return np.full(len(self.frame), np.nan)
-        mapped = col.map(
-            {True: 1.0, False: 0.0, "true": 1.0, "false": 0.0}
-        )  # 1 and 0 hash as True, False
+        mapped = col.map({True: 1.0, False: 0.0, "true": 1.0, "false": 0.0})  # 1 and 0 hash as True, False
         return pd.to_numeric(mapped, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -239,10 +237,7 @@ class ClaimFeatures:
         incident = source.days("incident_date")
         hour = source.number("incident_hour")
         typical = np.array(
-            [
-                self.typical.get(f"{p}/{q}", self.overall)
-                for p, q in zip(product, peril, strict=True)
-            ]
+            [self.typical.get(f"{p}/{q}", self.overall) for p, q in zip(product, peril, strict=True)]
         )
         return {
             "log_claimed_amount": np.log1p(amount),

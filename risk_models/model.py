@@ -32,9 +32,7 @@ class Bands:
 
     def of_many(self, scores: np.ndarray) -> np.ndarray:
         """Return the bands of many scores."""
-        return np.where(
-            scores >= self.high, "high", np.where(scores >= self.medium, "medium", "low")
-        )
+        return np.where(scores >= self.high, "high", np.where(scores >= self.medium, "medium", "low"))
 
 
 @dataclass
@@ -105,8 +103,7 @@ class OnlineScorer:
         self.model = model
         encoder = model.pipeline[0].named_transformers_["cat"]
         self.codes = [
-            {str(c): float(i) for i, c in enumerate(cats) if not _missing(c)}
-            for cats in encoder.categories_
+            {str(c): float(i) for i, c in enumerate(cats) if not _missing(c)} for cats in encoder.categories_
         ]
         self.booster = model.pipeline[-1].booster_
         self.n_numeric = len(model.features.numeric)

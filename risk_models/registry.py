@@ -48,9 +48,7 @@ class _PyfuncModel(mlflow.pyfunc.PythonModel):
     def __init__(self, model: FraudRiskModel) -> None:
         self.model = model
 
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
-    ) -> pd.DataFrame:
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         """Return calibrated score and band for each claim."""
         scores = self.model.score_frame(model_input)
         return pd.DataFrame({"score": scores, "band": self.model.bands.of_many(scores)})
@@ -84,9 +82,7 @@ def _input_example(result: TrainResult) -> pd.DataFrame:
     return example
 
 
-def log_training(
-    result: TrainResult, description: dict[str, Any], register: bool = True
-) -> dict[str, Any]:
+def log_training(result: TrainResult, description: dict[str, Any], register: bool = True) -> dict[str, Any]:
     """Record a training run (params, metrics, plots, holdout, model) and register the model."""
     model = result.model
     with (
@@ -106,9 +102,7 @@ def log_training(
         )
         mlflow.log_artifacts(str(folder / "plots"), "plots")
         mlflow.log_dict(model.metadata, "model_metadata.json")
-        mlflow.log_dict(
-            {"budgets": evaluate.budget_table(y, result.holdout_scores)}, "alert_budget.json"
-        )
+        mlflow.log_dict({"budgets": evaluate.budget_table(y, result.holdout_scores)}, "alert_budget.json")
         holdout_path = folder / "holdout.parquet"
         result.holdout.to_parquet(holdout_path, index=False)
         mlflow.log_artifact(str(holdout_path), "holdout")
@@ -181,9 +175,7 @@ def promote(
         note = f"{alias} set by force: {reason}" if force else f"{alias} set"
         client.set_model_version_tag(MODEL_NAME, candidate_mv.version, f"{alias}_since", stamp)
         if reason:
-            client.set_model_version_tag(
-                MODEL_NAME, candidate_mv.version, f"{alias}_reason", reason
-            )
+            client.set_model_version_tag(MODEL_NAME, candidate_mv.version, f"{alias}_reason", reason)
         return Promotion(str(candidate_mv.version), alias, True, None, None, None, note)
 
     candidate, _ = load(str(candidate_mv.version))
@@ -230,9 +222,7 @@ def promote(
     client.set_registered_model_alias(MODEL_NAME, "champion", candidate_mv.version)
     client.set_model_version_tag(MODEL_NAME, candidate_mv.version, "champion_since", stamp)
     evidence = {"candidate_pr_auc": candidate_pr, "champion_pr_auc": champion_pr}
-    client.set_model_version_tag(
-        MODEL_NAME, candidate_mv.version, "promotion_evidence", json.dumps(evidence)
-    )
+    client.set_model_version_tag(MODEL_NAME, candidate_mv.version, "promotion_evidence", json.dumps(evidence))
     return Promotion(
         str(candidate_mv.version),
         alias,
@@ -251,6 +241,8 @@ def versions() -> list[dict[str, Any]]:
         found = client.search_model_versions(f"name='{MODEL_NAME}'")
     except MlflowException:
         return []
+    if not found:
+        return []
     # search_model_versions leaves aliases out; the registered model has them all.
     aliases: dict[str, list[str]] = {}
     for alias, version in client.get_registered_model(MODEL_NAME).aliases.items():
@@ -261,9 +253,9 @@ def versions() -> list[dict[str, Any]]:
             {
                 "version": str(mv.version),
                 "aliases": sorted(aliases.get(str(mv.version), [])),
-                "created": dt.datetime.fromtimestamp(
-                    mv.creation_timestamp / 1000, dt.UTC
-                ).isoformat(timespec="seconds"),
+                "created": dt.datetime.fromtimestamp(mv.creation_timestamp / 1000, dt.UTC).isoformat(
+                    timespec="seconds"
+                ),
                 "run_id": mv.run_id,
                 **{k: mv.tags.get(k) for k in (*TAGGED_METRICS, "mode")},
             }

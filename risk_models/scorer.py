@@ -36,9 +36,7 @@ class RiskScore:
 class Scorer:
     """Scores claims with one loaded model; bands may be tuned without retraining."""
 
-    def __init__(
-        self, model: FraudRiskModel, version: str, bands: Bands | None = None, top: int = 5
-    ) -> None:
+    def __init__(self, model: FraudRiskModel, version: str, bands: Bands | None = None, top: int = 5) -> None:
         if bands is not None:
             model = replace(model, bands=bands)
         self.model = model

@@ -65,9 +65,7 @@ def _choice(rng: np.random.Generator, options: tuple, shares: tuple, n: int) -> 
     return np.asarray(options, dtype=object)[rng.choice(len(options), size=n, p=shares)]
 
 
-def generate(
-    n: int, seed: int = 7, end: dt.date = dt.date(2026, 10, 31), months: int = 24
-) -> pd.DataFrame:
+def generate(n: int, seed: int = 7, end: dt.date = dt.date(2026, 10, 31), months: int = 24) -> pd.DataFrame:
     """Return n claims reported over `months` months up to `end`, with an `is_fraud` label."""
     rng = np.random.default_rng(seed)
     fraud = rng.random(n) < FRAUD_RATE
@@ -156,9 +154,7 @@ def generate(
 
 
 def _hour_weights() -> np.ndarray:
-    weights = np.array(
-        [1, 1, 1, 1, 1, 2, 4, 7, 9, 8, 7, 7, 7, 7, 7, 8, 9, 10, 9, 7, 5, 4, 3, 2], float
-    )
+    weights = np.array([1, 1, 1, 1, 1, 2, 4, 7, 9, 8, 7, 7, 7, 7, 7, 8, 9, 10, 9, 7, 5, 4, 3, 2], float)
     return weights / weights.sum()
 
 
@@ -175,9 +171,7 @@ def _add_product_facts(frame: pd.DataFrame, rng: np.random.Generator, fraud: np.
 
     theft_cover = (peril == "theft") | (rng.random(n) < 0.6)
     frame["theft_cover"] = only(motor, theft_cover)
-    fault = _choice(
-        rng, ("full", "major", "equal", "minor", "none"), (0.35, 0.2, 0.2, 0.15, 0.1), n
-    )
+    fault = _choice(rng, ("full", "major", "equal", "minor", "none"), (0.35, 0.2, 0.2, 0.15, 0.1), n)
     frame["fault_share"] = only(motor & frame["third_party"].to_numpy(), fault)
     frame["driver_intoxicated"] = only(motor, rng.random(n) < 0.01)
     frame["driver_licensed"] = only(motor, rng.random(n) > 0.01)

@@ -51,15 +51,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def label_vector(values: pd.Series) -> np.ndarray:
     """Turn a label column (Y/N, yes/no, true/false, 1/0, ...) into 1 for fraud, 0 otherwise."""
     if values.isna().any():
-        raise ValueError(
-            f"label column {values.name!r} has {int(values.isna().sum())} empty values"
-        )
+        raise ValueError(f"label column {values.name!r} has {int(values.isna().sum())} empty values")
     text = values.astype(str).str.strip().str.lower()
     levels = set(text.unique())
     if len(levels) != 2:
-        raise ValueError(
-            f"label column {values.name!r} must have two values, found {sorted(levels)}"
-        )
+        raise ValueError(f"label column {values.name!r} must have two values, found {sorted(levels)}")
     positive = levels & POSITIVE
     if len(positive) != 1 or not (levels - positive) <= NEGATIVE | levels - POSITIVE:
         raise ValueError(f"cannot tell which of {sorted(levels)} in {values.name!r} means fraud")
@@ -109,9 +105,7 @@ def pick_time_column(data: pd.DataFrame, roles: list[Role]) -> str | None:
     candidates = hinted or dates
     if not candidates:
         return None
-    latest = {
-        c: pd.to_datetime(data[c], errors="coerce", format="mixed").median() for c in candidates
-    }
+    latest = {c: pd.to_datetime(data[c], errors="coerce", format="mixed").median() for c in candidates}
     return max(candidates, key=lambda c: (latest[c], c))
 
 
@@ -130,8 +124,7 @@ class TableFeatures(FeatureSet):
         """Decide every column's role (call before splitting, so roles see the whole table)."""
         n = len(data)
         self.roles = [
-            Role(c, "label", "label") if c == self.label else _role(data[c], n)
-            for c in data.columns
+            Role(c, "label", "label") if c == self.label else _role(data[c], n) for c in data.columns
         ]
         by = {r.column: r.role for r in self.roles}
         self.dates = tuple(sorted(c for c, r in by.items() if r == "date"))

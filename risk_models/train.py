@@ -107,9 +107,7 @@ def column_transformer(numeric: tuple[str, ...], categorical: tuple[str, ...]) -
     )
 
 
-def baseline_pipeline(
-    numeric: tuple[str, ...], categorical: tuple[str, ...], seed: int
-) -> Pipeline:
+def baseline_pipeline(numeric: tuple[str, ...], categorical: tuple[str, ...], seed: int) -> Pipeline:
     """Return the logistic-regression baseline: impute, scale, one-hot, regularized logit."""
     num = Pipeline(
         [
@@ -128,9 +126,7 @@ def baseline_pipeline(
     return Pipeline([("columns", columns), ("model", logit)])
 
 
-def calibration_map(
-    raw: np.ndarray, y: np.ndarray, seed: int
-) -> tuple[np.ndarray, np.ndarray, str]:
+def calibration_map(raw: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
     """Fit raw log-odds to probabilities; return the map as an interpolation table.
 
     Isotonic regression when the calibration part has enough frauds; with few, it collapses
@@ -182,9 +178,7 @@ def _shuffled_cv_auc(
         columns = column_transformer(features.numeric, features.categorical)
         encoded = columns.fit_transform(x.iloc[train_idx])
         model = lgb.LGBMClassifier(**params)
-        model.fit(
-            encoded, y[train_idx], categorical_feature=list(range(n_numeric, encoded.shape[1]))
-        )
+        model.fit(encoded, y[train_idx], categorical_feature=list(range(n_numeric, encoded.shape[1])))
         scores = model.predict_proba(columns.transform(x.iloc[test_idx]))[:, 1]
         aucs.append(roc_auc_score(y[test_idx], scores))
     return float(np.mean(aucs))
@@ -260,9 +254,7 @@ def train(
         step("shuffled cross-validation")
         cv_params = {**params, "n_estimators": max(best, 50)}
         x_train = pd.concat([x_fit, x_cal])
-        cv_auc = _shuffled_cv_auc(
-            x_train, np.concatenate([y_fit, y_cal]), features, cv_params, config
-        )
+        cv_auc = _shuffled_cv_auc(x_train, np.concatenate([y_fit, y_cal]), features, cv_params, config)
         result_metrics["shuffled_cv_roc_auc"] = cv_auc
         if cv_auc > 0.97 or cv_auc - result_metrics["roc_auc"] > 0.05:
             warnings.append(

@@ -113,9 +113,7 @@ def compile_rulebook(rulebook: Rulebook) -> dict[str, dict[str, Any]]:
 
 def ruleset_name(rulebook: Rulebook) -> str:
     """Return a ruleset name unique to this rulebook's content."""
-    return re.sub(
-        r"[^A-Za-z0-9_]", "_", f"{rulebook.name}_{rulebook.version}_{rulebook.sha256[:16]}"
-    )
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"{rulebook.name}_{rulebook.version}_{rulebook.sha256[:16]}")
 
 
 class RulesEngine:
@@ -176,9 +174,7 @@ class RulesEngine:
 
     def _assert(self, fact: dict[str, Any], kind: str) -> list[str]:
         """Assert one fact and collect, in firing order, what the matched rules stand for."""
-        code, state = durable_rules_engine.assert_fact(
-            self._handle, json.dumps(fact, ensure_ascii=False)
-        )
+        code, state = durable_rules_engine.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))
         if code != 0:
             raise EngineError(f"engine {self.name} refused the fact (code {code})")
         out: dict[str, None] = {}

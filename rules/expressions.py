@@ -152,20 +152,7 @@ class Not:
     kind: Kind = Kind.BOOL
 
 
-Node = (
-    Const
-    | Fact
-    | Param
-    | Arith
-    | DaysBetween
-    | Compare
-    | InList
-    | Contains
-    | Present
-    | And
-    | Or
-    | Not
-)
+Node = Const | Fact | Param | Arith | DaysBetween | Compare | InList | Contains | Present | And | Or | Not
 
 NEGATED_OP = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 FLIPPED_OP = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}

@@ -87,9 +87,7 @@ def _reason(rule: Rule, typed: Mapping[str, Any], text: Mapping[str, Any]) -> Re
 
 
 def _system(code: str, category: str, zh: str, en: str, internal: str, **facts: Any) -> Reason:
-    return Reason(
-        f"SYSTEM-{code}", code, category, {}, jsonable(facts), {"zh-CN": zh, "en": en}, internal
-    )
+    return Reason(f"SYSTEM-{code}", code, category, {}, jsonable(facts), {"zh-CN": zh, "en": en}, internal)
 
 
 def combine(

@@ -165,8 +165,7 @@ def load_shipped() -> dict[str, Rulebook]:
 def fact_types(facts: Mapping[str, FactSpec], derived: bool) -> dict[str, ex.FactType]:
     """Return the typing environment for expressions, with derived facts if allowed."""
     env = {
-        name: ex.FactType(_KIND[spec.type], not spec.required, spec.allowed)
-        for name, spec in facts.items()
+        name: ex.FactType(_KIND[spec.type], not spec.required, spec.allowed) for name, spec in facts.items()
     }
     if derived:
         env.update({n: ex.FactType(_KIND[t]) for n, t in DERIVED_FACTS.items()})

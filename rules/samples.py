@@ -106,9 +106,7 @@ class _Generator:
             out[name] = self.value(name, spec, dates)
         if "sum_insured_remaining" in out and self.rng.random() < 0.8:
             # Usually enough cover left; sometimes not, so the cap is exercised too.
-            out["sum_insured_remaining"] = str(
-                max(Decimal(out["claimed_amount"]) * 3, Decimal("1000.00"))
-            )
+            out["sum_insured_remaining"] = str(max(Decimal(out["claimed_amount"]) * 3, Decimal("1000.00")))
         return out
 
 

@@ -29,9 +29,7 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
     year_ago = claim.report_date - dt.timedelta(days=365)
     prior = session.scalar(
         select(func.count()).select_from(
-            others.where(
-                Claim.report_date >= year_ago, Claim.report_date <= claim.report_date
-            ).subquery()
+            others.where(Claim.report_date >= year_ago, Claim.report_date <= claim.report_date).subquery()
         )
     )
     paid_elsewhere = session.scalar(
@@ -70,9 +68,7 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
     }
 
 
-def build_facts(
-    session: Session, claim: Claim, declared: set[str]
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_facts(session: Session, claim: Claim, declared: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the rulebook facts and the risk model's inputs for a claim."""
     policy = claim.policy
     past = history(session, claim)
@@ -92,7 +88,7 @@ def build_facts(
         "police_report": claim.police_report,
         "prior_claims_12m": past["prior_claims_12m"],
         "documents_received": received,
-        **{k: v for k, v in policy.options.items() if k in POLICY_OPTION_FACTS},
+        **{k: bool(policy.options.get(k, False)) for k in POLICY_OPTION_FACTS},
         **claim.facts,
     }
     rule_facts = {k: v for k, v in base.items() if k in declared}
@@ -179,16 +175,12 @@ def open_investigation(
 ) -> None:
     """Open an investigation (a hold on the claim) unless one is already open."""
     already = session.scalar(
-        select(Investigation).where(
-            Investigation.claim_id == claim.id, Investigation.status == "open"
-        )
+        select(Investigation).where(Investigation.claim_id == claim.id, Investigation.status == "open")
     )
     if already is not None:
         return
     reason = f"high fraud-risk band ({score.score:.3f})" if score else "referred by the rules"
-    session.add(
-        Investigation(claim_id=claim.id, reason=reason, risk_score=score.score if score else None)
-    )
+    session.add(Investigation(claim_id=claim.id, reason=reason, risk_score=score.score if score else None))
     claim.on_hold = True
     audit.record(
         session,

@@ -119,9 +119,7 @@ def verify(session: Session) -> tuple[int, list[Broken]]:
     broken: list[Broken] = []
     count = 0
     numbers = dict(session.execute(select(Claim.id, Claim.claim_number)).all())
-    rows = session.scalars(
-        select(DecisionRecord).order_by(DecisionRecord.claim_id, DecisionRecord.seq)
-    )
+    rows = session.scalars(select(DecisionRecord).order_by(DecisionRecord.claim_id, DecisionRecord.seq))
     previous: dict[int, DecisionRecord] = {}
     for rec in rows:
         count += 1
@@ -129,9 +127,7 @@ def verify(session: Session) -> tuple[int, list[Broken]]:
         before = previous.get(rec.claim_id)
         expected_seq = before.seq + 1 if before else 1
         if rec.seq != expected_seq:
-            broken.append(
-                Broken(number, rec.seq, f"sequence jumps from {expected_seq - 1} to {rec.seq}")
-            )
+            broken.append(Broken(number, rec.seq, f"sequence jumps from {expected_seq - 1} to {rec.seq}"))
         if rec.previous_hash != (before.record_hash if before else GENESIS):
             broken.append(Broken(number, rec.seq, "does not link to the record before it"))
         if rec.record_hash != record_hash(rec):

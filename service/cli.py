@@ -1,8 +1,16 @@
-"""The `claims` command: mounts the rules and model sub-commands."""
+"""The `claims` command: serve, database, policies, audit, demo; mounts `rules` and `model`."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import typer
+from rich.console import Console
 
 from risk_models.cli import app as model_app
 from rules.cli import app as rules_app
@@ -10,6 +18,108 @@ from rules.cli import app as rules_app
 app = typer.Typer(help="Claims adjudication and fraud-risk service.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(model_app, name="model")
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+policies_app = typer.Typer(help="Policies.", no_args_is_help=True)
+audit_app = typer.Typer(help="Decision records.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(policies_app, name="policies")
+app.add_typer(audit_app, name="audit")
+console = Console(soft_wrap=True)
+
+
+def _settings():
+    from service.config import get_settings
+
+    return get_settings()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to the configured database."""
+    from service.database import make_engine
+    from service.db import upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    engine.dispose()
+    console.print(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@policies_app.command("import")
+def policies_import(
+    file: Annotated[Path, typer.Argument(help="CSV with PolicyIn columns")],
+) -> None:
+    """Load policies from a CSV file: every row or none."""
+    from service.database import make_engine, session_factory
+    from service.errors import DomainError
+    from service.policies import service
+
+    engine = make_engine(_settings().resolved_database_url)
+    try:
+        rows = service.parse_csv(file.read_text(encoding="utf-8"))
+        with session_factory(engine).begin() as session:
+            for row in rows:
+                service.create(session, row)
+    except DomainError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        for error in exc.extra.get("errors", []):
+            console.print(f"  {error['field']}: {error['message']}", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"imported {len(rows)} policies")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Prove every claim's chain of decision records unbroken (exit 1 if not)."""
+    from service import audit
+    from service.database import make_engine, session_factory
+
+    engine = make_engine(_settings().resolved_database_url)
+    with session_factory(engine)() as session:
+        count, broken = audit.verify(session)
+    for item in broken:
+        console.print(f"[red]✗ {item.claim_number} record {item.seq}: {item.problem}[/red]")
+    if broken:
+        console.print(f"[red]{len(broken)} problem(s) in {count} records[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]✓ {count} decision records verified, every chain unbroken[/green]")
+
+
+@app.command()
+def prepare(
+    n: Annotated[int, typer.Option(help="claims to train the first model on")] = 50_000,
+) -> None:
+    """Migrate, train a first model if no champion exists, seed demo policies and API keys."""
+    from service import demo
+
+    demo.prepare(_settings(), console, n)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Start the HTTP service."""
+    import uvicorn
+
+    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="the running service")] = "http://127.0.0.1:8000",
+    keys: Annotated[Path | None, typer.Option(help="demo keys file")] = None,
+) -> None:
+    """Walk simple, complex, major, denied and high-risk claims through the lifecycle over HTTP."""
+    from service import demo as walk
+
+    path = keys or _settings().data_dir / "demo_keys.json"
+    walk.run(url, json.loads(path.read_text(encoding="utf-8")), console)
+
 
 if __name__ == "__main__":
     app()

@@ -33,9 +33,7 @@ class Settings(BaseSettings):
             if self.resolved_database_url.startswith("sqlite"):
                 raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
             if not (self.api_keys or self.api_keys_file):
-                raise ValueError(
-                    "production needs API keys (CLAIMS_API_KEYS or CLAIMS_API_KEYS_FILE)"
-                )
+                raise ValueError("production needs API keys (CLAIMS_API_KEYS or CLAIMS_API_KEYS_FILE)")
         return self
 
     @property

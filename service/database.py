@@ -28,7 +28,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
             # Let SQLAlchemy, not the driver, issue BEGIN: savepoints then work as documented.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -38,7 +38,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection) -> None:  # noqa: ANN001
+        def _begin_immediate(connection) -> None:
             # Take the write lock up front: two deferred writers would fail rather than wait.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -61,9 +61,7 @@ class Unauthorized(DomainError):
     status, code, title = 401, "unauthorized", "Missing or invalid API key"
 
 
-def problem(
-    status: int, code: str, title: str, detail: str, instance: str, **extra: Any
-) -> JSONResponse:
+def problem(status: int, code: str, title: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
     """Build a problem+json response."""
     body = {
         "type": f"/problems/{code}",

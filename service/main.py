@@ -93,9 +93,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         except Exception as exc:
             checks["database"] = f"unreachable: {exc.__class__.__name__}"
         checks["rulebooks"] = ", ".join(f"{b.name}@{b.version}" for b in rt.rulebooks.values())
-        checks["model"] = (
-            f"fraud-risk@{rt.scorer.version}" if rt.scorer else f"not loaded: {rt.model_error}"
-        )
+        checks["model"] = f"fraud-risk@{rt.scorer.version}" if rt.scorer else f"not loaded: {rt.model_error}"
         ready = checks["database"] == "ok" and rt.scorer is not None
         return JSONResponse(
             {"status": "ready" if ready else "not ready", **checks},

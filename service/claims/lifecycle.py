@@ -27,14 +27,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("paid", "close"): "closed",
     ("denied", "close"): "closed",
     **{(state, "adjudicate"): state for state in OPEN},
-    **{
-        (state, "add_document"): state
-        for state in ("documents_pending", "under_review", "senior_review")
-    },
-    **{
-        (state, "check_document"): state
-        for state in ("documents_pending", "under_review", "senior_review")
-    },
+    **{(state, "add_document"): state for state in ("documents_pending", "under_review", "senior_review")},
+    **{(state, "check_document"): state for state in ("documents_pending", "under_review", "senior_review")},
     **{(state, "withdraw"): "withdrawn" for state in OPEN},
 }
 # Actions a caller can ask for (the rest are taken by the service itself).

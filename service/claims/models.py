@@ -63,9 +63,7 @@ class Claim(Base):
     approved_amount: Mapped[Decimal | None] = mapped_column(Money)
     paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     rulebook: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -89,15 +87,11 @@ class Document(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     stored_path: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(
-        String(20), default="received"
-    )  # received|verified|rejected
+    status: Mapped[str] = mapped_column(String(20), default="received")  # received|verified|rejected
     reason: Mapped[str | None] = mapped_column(Text)
     received_by: Mapped[str] = mapped_column(String(80))
     checked_by: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     claim: Mapped[Claim] = relationship(back_populates="documents")
 
@@ -114,9 +108,7 @@ class Review(Base):
     recommendation: Mapped[str] = mapped_column(String(20))  # approve | deny
     amount: Mapped[Decimal | None] = mapped_column(Money)
     notes: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     claim: Mapped[Claim] = relationship(back_populates="reviews")
 
@@ -130,9 +122,7 @@ class DecisionRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(
-        String(30)
-    )  # adjudication | review | decision | payment | ...
+    kind: Mapped[str] = mapped_column(String(30))  # adjudication | review | decision | payment | ...
     actor_type: Mapped[str] = mapped_column(String(20))  # rules | person | system
     actor: Mapped[str] = mapped_column(String(80))
     decided_at: Mapped[str] = mapped_column(String(40))  # ISO timestamp, part of the hash

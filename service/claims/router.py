@@ -86,9 +86,7 @@ def decisions(
 ) -> Any:
     """Return the claim's decision records, oldest first."""
     return session.scalars(
-        select(DecisionRecord)
-        .where(DecisionRecord.claim_id == claim.id)
-        .order_by(DecisionRecord.seq)
+        select(DecisionRecord).where(DecisionRecord.claim_id == claim.id).order_by(DecisionRecord.seq)
     )
 
 

@@ -52,18 +52,12 @@ def _check_claim_facts(runtime: Runtime, product: str, data: ClaimIn) -> None:
         errors.append({"field": "peril", "message": f"must be one of {list(perils)} for {product}"})
     for name in data.facts:
         if name not in book.facts or name in CORE_FIELDS:
-            errors.append(
-                {"field": f"facts.{name}", "message": f"not a {product} fact a claim may set"}
-            )
+            errors.append({"field": f"facts.{name}", "message": f"not a {product} fact a claim may set"})
     if errors:
-        raise Unprocessable(
-            "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors
-        )
+        raise Unprocessable("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
 
-def report(
-    session: Session, runtime: Runtime, data: ClaimIn, who: Principal, request_id: str
-) -> Claim:
+def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, request_id: str) -> Claim:
     """Register a first notice of loss, adjudicate it and ask for what is missing."""
     policy = session.scalar(select(Policy).where(Policy.policy_number == data.policy_number))
     if policy is None:
@@ -107,9 +101,7 @@ def report(
     return claim
 
 
-def readjudicate(
-    session: Session, runtime: Runtime, claim: Claim, who: Principal, request_id: str
-) -> Claim:
+def readjudicate(session: Session, runtime: Runtime, claim: Claim, who: Principal, request_id: str) -> Claim:
     """Re-run rules and risk on a claim's current facts; the run is recorded."""
     lifecycle.check(claim.status, "adjudicate")
     adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
@@ -180,9 +172,7 @@ def add_document(
         try:
             content = base64.b64decode(data.content_base64, validate=True)
         except (binascii.Error, ValueError):
-            raise Unprocessable(
-                "content_base64 is not valid base64", field="content_base64"
-            ) from None
+            raise Unprocessable("content_base64 is not valid base64", field="content_base64") from None
         if hashlib.sha256(content).hexdigest() != data.sha256:
             raise Unprocessable("sha256 does not match the content", field="sha256")
         folder = runtime.settings.documents_dir / claim.claim_number
@@ -309,14 +299,10 @@ def decide(
     lifecycle.check(claim.status, data.outcome)
     stages = {r.stage for r in claim.reviews}
     if "preliminary" not in stages:
-        raise Conflict(
-            "a claim is decided after its preliminary review", missing="preliminary_review"
-        )
+        raise Conflict("a claim is decided after its preliminary review", missing="preliminary_review")
     if claim.status == "senior_review":
         if "senior" not in stages:
-            raise Conflict(
-                "this claim needs its senior review before the decision", missing="senior_review"
-            )
+            raise Conflict("this claim needs its senior review before the decision", missing="senior_review")
         if who.role not in ("senior_reviewer", "admin"):
             raise Forbidden(
                 "a claim that needed a senior review is decided by a senior reviewer", role=who.role
@@ -324,9 +310,7 @@ def decide(
     reasons: list[dict] = []
     if data.outcome == "approve":
         investigation = session.scalar(
-            select(Investigation).where(
-                Investigation.claim_id == claim.id, Investigation.status != "cleared"
-            )
+            select(Investigation).where(Investigation.claim_id == claim.id, Investigation.status != "cleared")
         )
         if claim.on_hold or investigation is not None:
             raise Conflict(

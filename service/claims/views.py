@@ -26,17 +26,13 @@ def latest_adjudication(session: Session, claim: Claim) -> DecisionRecord | None
 
 def documents(runtime: Runtime, claim: Claim) -> dict[str, Any]:
     """Return the checklist: required (with labels), received and still missing."""
-    labels = {
-        d.spec.code: d.spec.label.as_dict() for d in runtime.rulebooks[claim.product].documents
-    }
+    labels = {d.spec.code: d.spec.label.as_dict() for d in runtime.rulebooks[claim.product].documents}
     received = [d for d in claim.documents if d.status != "rejected"]
     have = {d.doc_type for d in received}
     return {
         "required": [{"code": c, "label": labels.get(c, {})} for c in claim.required_documents],
         "missing": [
-            {"code": c, "label": labels.get(c, {})}
-            for c in claim.required_documents
-            if c not in have
+            {"code": c, "label": labels.get(c, {})} for c in claim.required_documents if c not in have
         ],
         "received": [
             {
@@ -74,9 +70,7 @@ def summary(claim: Claim) -> dict[str, Any]:
 def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
     """Return everything about a claim a caller may need to act on it."""
     last = latest_adjudication(session, claim)
-    payments = session.scalars(
-        select(Payment).where(Payment.claim_id == claim.id).order_by(Payment.id)
-    )
+    payments = session.scalars(select(Payment).where(Payment.claim_id == claim.id).order_by(Payment.id))
     investigation = session.scalars(
         select(Investigation)
         .where(Investigation.claim_id == claim.id)
@@ -99,18 +93,13 @@ def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
         "adjudication": None
         if last is None
         else {
-            **{
-                k: last.outcome[k]
-                for k in ("coverage", "payable_amount", "route", "investigate", "review")
-            },
+            **{k: last.outcome[k] for k in ("coverage", "payable_amount", "route", "investigate", "review")},
             "reasons": last.reasons,
             "record_seq": last.seq,
         },
         "risk": {
             **risk,
-            "model": f"{last.model_name}@{last.model_version}"
-            if last and last.model_name
-            else None,
+            "model": f"{last.model_name}@{last.model_version}" if last and last.model_name else None,
         },
         "documents": documents(runtime, claim),
         "reviews": [

@@ -22,7 +22,5 @@ class Investigation(Base):
     risk_score: Mapped[float | None]
     notes: Mapped[str | None] = mapped_column(Text)
     investigator: Mapped[str | None] = mapped_column(String(80))
-    opened_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

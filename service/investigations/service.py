@@ -61,14 +61,10 @@ def conclude(
 
 def listing(session: Session, status: str | None, limit: int, offset: int) -> list[dict]:
     """List investigations with their claims, newest first."""
-    query = select(Investigation, Claim.claim_number).join(
-        Claim, Claim.id == Investigation.claim_id
-    )
+    query = select(Investigation, Claim.claim_number).join(Claim, Claim.id == Investigation.claim_id)
     if status:
         query = query.where(Investigation.status == status)
-    rows = session.execute(
-        query.order_by(Investigation.id.desc()).limit(limit).offset(offset)
-    ).all()
+    rows = session.execute(query.order_by(Investigation.id.desc()).limit(limit).offset(offset)).all()
     return [view(inv, number) for inv, number in rows]
 
 

@@ -18,9 +18,7 @@ from service.security import Principal
 
 def request_fingerprint(claim: Claim, data: PaymentIn) -> str:
     """Identify what was asked, so a reused key with a different request is refused."""
-    return audit.sha256(
-        audit.canonical({"claim": claim.claim_number, **data.model_dump(mode="json")})
-    )
+    return audit.sha256(audit.canonical({"claim": claim.claim_number, **data.model_dump(mode="json")}))
 
 
 def existing(session: Session, key: str) -> Payment | None:

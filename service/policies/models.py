@@ -29,6 +29,4 @@ class Policy(Base):
     deductible: Mapped[Decimal] = mapped_column(Money)
     # Product options the rulebook reads, e.g. {"theft_cover": true}.
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

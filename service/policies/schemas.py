@@ -21,7 +21,7 @@ class PolicyIn(Strict):
     end_date: dt.date
     sum_insured: Amount
     deductible: NonNegativeAmount
-    options: dict[Literal["theft_cover", "earthquake_cover"], bool] = {}
+    options: dict[Literal["theft_cover", "earthquake_cover"], bool] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _period(self) -> PolicyIn:

@@ -12,6 +12,4 @@ def claims():
 
 @pytest.fixture(scope="session")
 def trained(claims):
-    return train(
-        claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=11, cv_folds=0)
-    )
+    return train(claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=11, cv_folds=0))

@@ -84,8 +84,6 @@ def test_generic_mode_reports_dropped_columns(data_dir):
 def test_unknown_label_column_is_a_clear_error(tmp_path):
     table = tmp_path / "t.csv"
     table.write_text("a,b\n1,2\n", encoding="utf-8")
-    result = runner.invoke(
-        app, ["model", "train", "--data", str(table), "--label", "fraud", "--no-register"]
-    )
+    result = runner.invoke(app, ["model", "train", "--data", str(table), "--label", "fraud", "--no-register"])
     assert result.exit_code == 2
     assert "no column 'fraud'" in result.output

@@ -20,9 +20,7 @@ def test_batch_and_online_features_are_identical(claims, fitted):
         if batch[name].dtype == object:
             assert list(batch[name]) == list(online[name]), name
         else:
-            np.testing.assert_array_equal(
-                batch[name].to_numpy(float), online[name].to_numpy(float), name
-            )
+            np.testing.assert_array_equal(batch[name].to_numpy(float), online[name].to_numpy(float), name)
 
 
 def test_dates_may_be_text_or_dates(claims, fitted):

@@ -29,9 +29,7 @@ def test_holdout_is_newer_than_everything_trained_on(claims, trained):
 
 def test_quality_bar_on_100k_generated_claims():
     claims = synth.generate(100_000, seed=7)
-    result = train(
-        claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=7, cv_folds=0)
-    )
+    result = train(claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=7, cv_folds=0))
     assert result.metrics["roc_auc"] >= 0.85
     assert result.metrics["recall_at_10pct"] >= 0.40
 

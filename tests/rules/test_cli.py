@@ -38,9 +38,7 @@ def test_test_command_runs_every_shipped_table():
 
 
 def test_explain_prints_reasons_and_json(tmp_path):
-    result = runner.invoke(
-        app, ["rules", "explain", "motor", "--facts", "examples/motor_claim.json"]
-    )
+    result = runner.invoke(app, ["rules", "explain", "motor", "--facts", "examples/motor_claim.json"])
     assert result.exit_code == 0, result.output
     assert "FAULT_SHARE_MAJOR" in result.output and "accident_certificate" in result.output
     as_json = runner.invoke(

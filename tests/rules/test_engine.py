@@ -146,9 +146,7 @@ def test_a_rule_with_or_fires_once_even_when_both_branches_hold(motor_engine):
 
 
 def test_a_claim_no_coverage_rule_matches_is_referred_not_crashed():
-    text = motor_text_with(
-        ("'fire', 'flood', 'glass', 'vandalism']", "'fire', 'flood', 'vandalism']")
-    )
+    text = motor_text_with(("'fire', 'flood', 'glass', 'vandalism']", "'fire', 'flood', 'vandalism']"))
     book = loads(text, source="gap.yaml")
     with RulesEngine(book) as engine:
         result = engine.evaluate({**BASE, "peril": "glass"})

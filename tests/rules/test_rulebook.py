@@ -28,9 +28,7 @@ def test_shipped_rulebooks_load_with_their_hash():
 def test_unknown_fact_is_refused_with_file_line_column_and_rule():
     text = motor_text_with(("when: driver_intoxicated\n", "when: driver_drunk\n"))
     line = line_of(text, "when: driver_drunk")
-    assert problems_of(text) == [
-        f"motor.yaml:{line}:11: rule MOT-EXC-003: when: unknown fact 'driver_drunk'"
-    ]
+    assert problems_of(text) == [f"motor.yaml:{line}:11: rule MOT-EXC-003: when: unknown fact 'driver_drunk'"]
 
 
 def test_bad_syntax_is_refused_with_its_position():
@@ -42,9 +40,7 @@ def test_bad_syntax_is_refused_with_its_position():
 
 
 def test_type_mismatch_is_refused():
-    text = motor_text_with(
-        ("when: fatalities > 0\n    then", "when: fatalities > 'none'\n    then")
-    )
+    text = motor_text_with(("when: fatalities > 0\n    then", "when: fatalities > 'none'\n    then"))
     [problem] = problems_of(text)
     assert "rule MOT-RTE-004: when: cannot compare a number with a string" in problem
 
@@ -56,8 +52,7 @@ def test_position_inside_a_folded_block_points_at_the_token():
     line = line_of(text, "risk_band == 'lo'")
     column = text.splitlines()[line - 1].index("'lo'") + 1
     assert problems_of(text) == [
-        f"motor.yaml:{line}:{column}: rule MOT-RTE-001: when: "
-        "'lo' is not an allowed value of 'risk_band'"
+        f"motor.yaml:{line}:{column}: rule MOT-RTE-001: when: 'lo' is not an allowed value of 'risk_band'"
     ]
 
 
@@ -93,9 +88,7 @@ def test_unknown_key_in_a_rule_is_refused():
 
 
 def test_advisory_risk_fact_can_never_deny():
-    text = motor_text_with(
-        ("then: {route: complex, investigate: true}", "then: {coverage: not_covered}")
-    )
+    text = motor_text_with(("then: {route: complex, investigate: true}", "then: {coverage: not_covered}"))
     [problem] = problems_of(text)
     assert "MOT-RSK-001" in problem and "advisory fact 'risk_band'" in problem
 

@@ -27,11 +27,25 @@ from service.database import make_engine
 from service.db import upgrade
 from service.main import create_app
 
-ROLES = ("claims_system", "specialist", "senior_reviewer", "investigator", "analyst", "risk_team", "admin")
+ROLES = (
+    "claims_system",
+    "specialist",
+    "senior_reviewer",
+    "investigator",
+    "analyst",
+    "risk_team",
+    "admin",
+)
 PEOPLE = {
-    "claims_system": "claims-system", "specialist": "li.wei", "specialist2": "chen.jing",
-    "senior_reviewer": "wang.fang", "senior_reviewer2": "zhang.min", "investigator": "liu.yang",
-    "analyst": "zhao.lei", "risk_team": "zhou.xin", "admin": "admin",
+    "claims_system": "claims-system",
+    "specialist": "li.wei",
+    "specialist2": "chen.jing",
+    "senior_reviewer": "wang.fang",
+    "senior_reviewer2": "zhang.min",
+    "investigator": "liu.yang",
+    "analyst": "zhao.lei",
+    "risk_team": "zhou.xin",
+    "admin": "admin",
 }
 KEYS = {name: f"test-key-{name}" for name in PEOPLE}
 BACKENDS = ["sqlite", *(["postgres"] if os.environ.get("TEST_POSTGRES_URL") else [])]
@@ -67,7 +81,7 @@ def fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> st
     return base.set(database=name).render_as_string(hide_password=False)
 
 
-def make_settings(url: str, data_dir) -> Settings:  # noqa: ANN001
+def make_settings(url: str, data_dir) -> Settings:
     return Settings(data_dir=data_dir, database_url=url, api_keys=env_keys(), load_model=False)
 
 
@@ -127,12 +141,27 @@ def policy_body(product: str = "motor", **changes) -> dict:
 
 
 PRODUCT_FACTS = {
-    "motor": {"driver_intoxicated": False, "driver_licensed": True, "intentional_loss": False,
-              "catastrophe_event": False},
-    "health": {"treatment": "outpatient", "hospital_network": "in_network", "pre_existing_condition": False,
-               "self_inflicted": False, "under_influence": False, "catastrophe_event": False},
-    "property": {"forced_entry": False, "vacant_days": 0, "wear_and_tear": False, "intentional_loss": False,
-                 "catastrophe_event": False},
+    "motor": {
+        "driver_intoxicated": False,
+        "driver_licensed": True,
+        "intentional_loss": False,
+        "catastrophe_event": False,
+    },
+    "health": {
+        "treatment": "outpatient",
+        "hospital_network": "in_network",
+        "pre_existing_condition": False,
+        "self_inflicted": False,
+        "under_influence": False,
+        "catastrophe_event": False,
+    },
+    "property": {
+        "forced_entry": False,
+        "vacant_days": 0,
+        "wear_and_tear": False,
+        "intentional_loss": False,
+        "catastrophe_event": False,
+    },
 }
 PERIL = {"motor": "single_vehicle", "health": "illness", "property": "burst_pipe"}
 

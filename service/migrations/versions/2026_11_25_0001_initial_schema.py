@@ -99,9 +99,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["policy_id"], ["policies.id"], name=op.f("fk_claims_policy_id_policies")
-        ),
+        sa.ForeignKeyConstraint(["policy_id"], ["policies.id"], name=op.f("fk_claims_policy_id_policies")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_claims")),
         sa.UniqueConstraint("claim_number", name=op.f("uq_claims_claim_number")),
     )
@@ -143,9 +141,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("record_hash", name=op.f("uq_decision_records_record_hash")),
     )
     with op.batch_alter_table("decision_records", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_decision_records_claim_id"), ["claim_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_decision_records_claim_id"), ["claim_id"], unique=False)
 
     op.create_table(
         "documents",
@@ -165,9 +161,7 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["claim_id"], ["claims.id"], name=op.f("fk_documents_claim_id_claims")
-        ),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], name=op.f("fk_documents_claim_id_claims")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
@@ -189,9 +183,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["claim_id"], ["claims.id"], name=op.f("fk_investigations_claim_id_claims")
-        ),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], name=op.f("fk_investigations_claim_id_claims")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_investigations")),
     )
     with op.batch_alter_table("investigations", schema=None) as batch_op:
@@ -215,9 +207,7 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["claim_id"], ["claims.id"], name=op.f("fk_payments_claim_id_claims")
-        ),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], name=op.f("fk_payments_claim_id_claims")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_payments_idempotency_key")),
         sa.UniqueConstraint("reference", name=op.f("uq_payments_reference")),
@@ -240,9 +230,7 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["claim_id"], ["claims.id"], name=op.f("fk_reviews_claim_id_claims")
-        ),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], name=op.f("fk_reviews_claim_id_claims")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reviews")),
     )
     with op.batch_alter_table("reviews", schema=None) as batch_op:

@@ -1,0 +1,367 @@
+"""`claims prepare` (first-run set-up) and `claims demo` (five claims walked over HTTP)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from service.config import Settings
+
+TODAY = dt.date.today
+
+
+def prepare(settings: Settings, console: Console, n: int) -> None:
+    """Migrate, make sure a champion model exists, seed demo policies and demo API keys."""
+    from risk_models import registry, synth
+    from risk_models.features import ClaimFeatures
+    from risk_models.train import TrainConfig, train
+    from service.database import make_engine, session_factory
+    from service.db import upgrade
+    from service.policies import service as policies
+    from service.policies.schemas import PolicyIn
+    from service.security import create_demo_keys
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+    registry.configure(settings.data_dir)
+    if not any("champion" in v["aliases"] for v in registry.versions()):
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task(f"no champion model: generating {n:,} claims")
+            data = synth.generate(n, seed=7)
+            step = lambda s: bar.update(task, description=f"training the first model: {s}")  # noqa: E731
+            result = train(data, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=7), step)
+            bar.update(task, description="registering in MLflow")
+            version = registry.log_training(result, {"source": "generated", "rows": n, "seed": 7})["version"]
+            registry.promote(version)
+        console.print(
+            f"fraud-risk v{version} is champion: out-of-time ROC-AUC {result.metrics['roc_auc']:.3f}, "
+            f"PR-AUC {result.metrics['pr_auc']:.3f}"
+        )
+    else:
+        console.print("fraud-risk champion already registered")
+
+    with session_factory(engine).begin() as session:
+        for body in demo_policies():
+            try:
+                policies.create(session, PolicyIn.model_validate(body))
+            except Exception:
+                session.rollback()
+                break
+    engine.dispose()
+
+    keys_path = settings.data_dir / "demo_keys.json"
+    if not settings.keys_file.exists():
+        plain = create_demo_keys(settings.keys_file)
+        keys_path.write_text(json.dumps(plain, indent=2), encoding="utf-8")
+        keys_path.chmod(0o600)
+    if keys_path.exists():
+        console.print(f"demo API keys (also in {keys_path}; the service stores only their hashes):")
+        for name, key in json.loads(keys_path.read_text(encoding="utf-8")).items():
+            console.print(f"  {name:14} {key}", markup=False)
+
+
+def demo_policies() -> list[dict[str, Any]]:
+    """A few policies in force, one per product line, for trying the API by hand."""
+    start, end = TODAY() - dt.timedelta(days=180), TODAY() + dt.timedelta(days=184)
+    common = {
+        "holder_name": "Demo Customer",
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+    }
+    return [
+        {
+            **common,
+            "policy_number": "DEMO-MOTOR-0001",
+            "product": "motor",
+            "sum_insured": "300000.00",
+            "deductible": "500.00",
+            "options": {"theft_cover": True},
+        },
+        {
+            **common,
+            "policy_number": "DEMO-HEALTH-0001",
+            "product": "health",
+            "sum_insured": "500000.00",
+            "deductible": "200.00",
+        },
+        {
+            **common,
+            "policy_number": "DEMO-PROPERTY-0001",
+            "product": "property",
+            "sum_insured": "2000000.00",
+            "deductible": "1000.00",
+        },
+    ]
+
+
+# --- the walk over HTTP ------------------------------------------------------------
+
+MOTOR = {
+    "driver_intoxicated": False,
+    "driver_licensed": True,
+    "intentional_loss": False,
+    "catastrophe_event": False,
+}
+PROPERTY = {
+    "forced_entry": False,
+    "vacant_days": 0,
+    "wear_and_tear": False,
+    "intentional_loss": False,
+    "catastrophe_event": False,
+}
+
+
+class Walk:
+    """A small HTTP client that speaks as the demo people."""
+
+    def __init__(self, url: str, keys: dict[str, str], console: Console) -> None:
+        self.http = httpx.Client(base_url=url, timeout=30)
+        self.keys = keys
+        self.console = console
+        self.tag = secrets.token_hex(3).upper()
+
+    def call(self, who: str, method: str, path: str, body: Any = None, **headers: str) -> dict[str, Any]:
+        """Send one request; print a refusal instead of failing."""
+        response = self.http.request(
+            method, path, json=body, headers={"X-API-Key": self.keys[who], **headers}
+        )
+        data = response.json()
+        if response.status_code >= 400:
+            self.console.print(
+                f"    [yellow]{response.status_code} {data.get('code')}: {data.get('detail')}[/yellow]"
+            )
+        return data
+
+    def policy(self, product: str, sum_insured: str, days_in_force: int = 180, **options: bool) -> str:
+        """Create a policy for one claim."""
+        number = f"WALK-{product[:3].upper()}-{self.tag}-{secrets.token_hex(2).upper()}"
+        start = TODAY() - dt.timedelta(days=days_in_force)
+        self.call(
+            "claims-system",
+            "POST",
+            "/v1/policies",
+            {
+                "policy_number": number,
+                "product": product,
+                "holder_name": "Demo Walk",
+                "start_date": start.isoformat(),
+                "end_date": (start + dt.timedelta(days=364)).isoformat(),
+                "sum_insured": sum_insured,
+                "deductible": "500.00",
+                "options": options,
+            },
+        )
+        return number
+
+    def report(self, body: dict[str, Any]) -> dict[str, Any]:
+        """File a claim and print its first adjudication."""
+        claim = self.call("claims-system", "POST", "/v1/claims", body)
+        adj = claim["adjudication"]
+        self.console.print(
+            f"  {claim['claim_number']}: {claim['status']}, coverage {adj['coverage']}, payable "
+            f"{adj['payable_amount']}, route {adj['route']}, risk {claim['risk']['band']} "
+            f"({claim['risk']['score']:.3f})"
+        )
+        self.console.print(f"    reasons: {', '.join(r['code'] for r in adj['reasons'])}")
+        return claim
+
+    def documents(self, claim: dict[str, Any]) -> dict[str, Any]:
+        """Send every missing document."""
+        for doc in claim["documents"]["missing"]:
+            content = f"{doc['code']} for {claim['claim_number']}".encode()
+            result = self.call(
+                "claims-system",
+                "POST",
+                f"/v1/claims/{claim['claim_number']}/documents",
+                {
+                    "doc_type": doc["code"],
+                    "file_name": f"{doc['code']}.pdf",
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                },
+            )
+            claim = result.get("claim", claim)
+        self.console.print(f"    documents sent: {claim['status']}, route {claim['route']}")
+        return claim
+
+    def review(
+        self, claim: dict[str, Any], who: str, stage: str, recommendation: str, amount: str | None
+    ) -> dict:
+        """Record a review."""
+        body = {
+            "stage": stage,
+            "recommendation": recommendation,
+            "notes": f"{stage} review by {who}",
+        }
+        if amount:
+            body["amount"] = amount
+        result = self.call(who, "POST", f"/v1/claims/{claim['claim_number']}/reviews", body)
+        claim = result if "claim_number" in result else claim
+        self.console.print(f"    {stage} review by {who}: {recommendation} -> {claim['status']}")
+        return claim
+
+    def decide(self, claim: dict[str, Any], who: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Decide the claim."""
+        result = self.call(who, "POST", f"/v1/claims/{claim['claim_number']}/decision", body)
+        claim = result if "claim_number" in result else claim
+        self.console.print(f"    decision by {who}: {body['outcome']} -> {claim['status']}")
+        return claim
+
+    def pay(self, claim: dict[str, Any]) -> None:
+        """Pay the approved amount (retried once with the same key: one payment)."""
+        key = f"demo-{claim['claim_number']}"
+        path = f"/v1/claims/{claim['claim_number']}/payments"
+        first = self.call(
+            "claims-system", "POST", path, {"method": "bank_transfer"}, **{"Idempotency-Key": key}
+        )
+        again = self.call(
+            "claims-system", "POST", path, {"method": "bank_transfer"}, **{"Idempotency-Key": key}
+        )
+        self.console.print(
+            f"    paid {first.get('amount')} by bank transfer, ref {first.get('reference')} "
+            f"(retry returned the same payment: {first.get('reference') == again.get('reference')})"
+        )
+        self.call("claims-system", "POST", f"/v1/claims/{claim['claim_number']}/close")
+
+    def history(self, claim: dict[str, Any]) -> None:
+        """Print the claim's decision records."""
+        records = self.call("zhao.lei", "GET", f"/v1/claims/{claim['claim_number']}/decisions")
+        path = " -> ".join(f"{r['kind']}({r['actor']})" for r in records)
+        self.console.print(f"    records: {path}")
+
+
+def claim_body(policy: str, peril: str, amount: str, facts: dict, days_ago: int = 1, **extra: Any) -> dict:
+    """A first notice of loss."""
+    incident = dt.datetime.combine(TODAY() - dt.timedelta(days=days_ago), dt.time(15, 0))
+    return {
+        "policy_number": policy,
+        "channel": "app",
+        "incident_at": incident.isoformat(),
+        "peril": peril,
+        "description": "Demo claim",
+        "claimed_amount": amount,
+        "payee_account": "6222 0201 0000 1111",
+        "facts": facts,
+        **extra,
+    }
+
+
+def run(url: str, keys: dict[str, str], console: Console) -> None:
+    """Walk the five kinds of claim through the lifecycle."""
+    w = Walk(url, keys, console)
+
+    console.print("[bold]1. simple[/bold]: a small single-vehicle motor claim")
+    claim = w.report(
+        claim_body(w.policy("motor", "300000.00", theft_cover=True), "single_vehicle", "4200.00", MOTOR)
+    )
+    claim = w.documents(claim)
+    claim = w.review(claim, "li.wei", "preliminary", "approve", claim["payable_amount"])
+    claim = w.decide(claim, "li.wei", {"outcome": "approve", "amount": claim["payable_amount"]})
+    w.pay(claim)
+    w.history(claim)
+
+    console.print("[bold]2. complex[/bold]: a collision with a third party, major fault")
+    facts = {**MOTOR, "fault_share": "major"}
+    claim = w.report(
+        claim_body(
+            w.policy("motor", "300000.00"),
+            "collision",
+            "80000.00",
+            facts,
+            third_party=True,
+            police_report=True,
+        )
+    )
+    claim = w.documents(claim)
+    claim = w.review(claim, "li.wei", "preliminary", "approve", claim["payable_amount"])
+    claim = w.decide(claim, "wang.fang", {"outcome": "approve", "amount": claim["payable_amount"]})
+    claim = w.review(claim, "wang.fang", "senior", "approve", claim["payable_amount"])
+    claim = w.decide(claim, "wang.fang", {"outcome": "approve", "amount": claim["payable_amount"]})
+    w.pay(claim)
+    w.history(claim)
+
+    console.print("[bold]3. major[/bold]: a house fire over the remaining sum insured")
+    claim = w.report(claim_body(w.policy("property", "1000000.00"), "fire", "1200000.00", PROPERTY))
+    claim = w.documents(claim)
+    claim = w.review(claim, "chen.jing", "preliminary", "approve", claim["payable_amount"])
+    claim = w.review(claim, "zhang.min", "senior", "approve", claim["payable_amount"])
+    claim = w.decide(claim, "zhang.min", {"outcome": "approve", "amount": claim["payable_amount"]})
+    w.pay(claim)
+    w.history(claim)
+
+    console.print("[bold]4. denied[/bold]: the driver was drunk")
+    claim = w.report(
+        claim_body(
+            w.policy("motor", "300000.00"),
+            "single_vehicle",
+            "6000.00",
+            {**MOTOR, "driver_intoxicated": True},
+        )
+    )
+    claim = w.documents(claim)
+    claim = w.review(claim, "li.wei", "preliminary", "deny", None)
+    claim = w.decide(
+        claim,
+        "li.wei",
+        {
+            "outcome": "deny",
+            "reason_codes": ["DRUNK_DRIVING"],
+            "explanation": {
+                "zh-CN": "驾驶人醉酒驾驶属于保单责任免除，本次损失不予赔付。",
+                "en": "Driving under the influence is excluded by your policy, so we cannot pay this loss.",
+            },
+        },
+    )
+    w.call("claims-system", "POST", f"/v1/claims/{claim['claim_number']}/close")
+    w.history(claim)
+
+    console.print(
+        "[bold]5. high risk[/bold]: new policy, new bank account, late night, late report, near the limit"
+    )
+    policy = w.policy("motor", "60000.00", days_in_force=40)
+    earlier = w.report(
+        claim_body(policy, "glass", "800.00", MOTOR, days_ago=30, payee_account="6222 0000 9999 0000")
+    )
+    w.call("claims-system", "POST", f"/v1/claims/{earlier['claim_number']}/withdraw")
+    incident = dt.datetime.combine(TODAY() - dt.timedelta(days=33), dt.time(2, 30))
+    body = claim_body(policy, "single_vehicle", "57000.00", MOTOR)
+    body.update(incident_at=incident.isoformat(), payee_account="6217 8888 7777 6666", provider="Night Auto")
+    claim = w.report(body)
+    claim = w.documents(claim)
+    claim = w.review(claim, "li.wei", "preliminary", "approve", claim["payable_amount"])
+    claim = w.review(claim, "wang.fang", "senior", "approve", claim["payable_amount"])
+    w.decide(claim, "wang.fang", {"outcome": "approve", "amount": claim["payable_amount"]})
+    investigations = w.call("liu.yang", "GET", "/v1/investigations?status=open")
+    mine = [i for i in investigations if i["claim_number"] == claim["claim_number"]]
+    if mine:
+        w.call(
+            "liu.yang",
+            "POST",
+            f"/v1/investigations/{mine[0]['id']}/outcome",
+            {"outcome": "confirmed_fraud", "notes": "Staged accident; repairer invoice forged."},
+        )
+        console.print("    investigation: confirmed fraud")
+        claim = w.decide(
+            claim,
+            "wang.fang",
+            {
+                "outcome": "deny",
+                "reason_codes": ["FRAUD_CONFIRMED"],
+                "explanation": {
+                    "zh-CN": "经调查，本次索赔存在欺诈行为，不予赔付。",
+                    "en": "Our investigation found this claim to be fraudulent, so it is not payable.",
+                },
+            },
+        )
+    w.history(claim)
