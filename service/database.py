@@ -40,7 +40,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection) -> None:
             # Take the write lock up front: two deferred writers would fail rather than wait.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only checks (health) begin deferred and never wait for writers.
+            readonly = connection.get_execution_options().get("readonly", False)
+            connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         rt = request.app.state.runtime
         checks = {}
         try:
-            with rt.db.connect() as connection:
+            with rt.db.connect().execution_options(readonly=True) as connection:
                 connection.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:

@@ -27,11 +27,11 @@ Who = Principal
 
 @router.post("", status_code=201)
 def report_claim(
+    who: Annotated[Principal, Depends(require("claims_system"))],
     body: ClaimIn,
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("claims_system"))],
 ) -> dict[str, Any]:
     """First notice of loss: register, adjudicate, and say which documents to send."""
     claim = service.report(session, runtime, body, who, request_id)
@@ -42,8 +42,8 @@ def report_claim(
 
 @router.get("")
 def list_claims(
-    session: DbSession,
     _: Annotated[Principal, Depends(require(*READERS))],
+    session: DbSession,
     status: str | None = None,
     route: Literal["simple", "complex", "major"] | None = None,
     risk_band: Literal["low", "medium", "high"] | None = None,
@@ -71,10 +71,10 @@ def list_claims(
 
 @router.get("/{claim_number}")
 def get_claim(
+    _: Annotated[Principal, Depends(require(*READERS))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
-    _: Annotated[Principal, Depends(require(*READERS))],
 ) -> dict[str, Any]:
     """Return a claim: state, route, risk, documents, reviews, payments."""
     return views.detail(session, runtime, claim)
@@ -82,7 +82,9 @@ def get_claim(
 
 @router.get("/{claim_number}/decisions", response_model=list[RecordOut])
 def decisions(
-    claim: CurrentClaim, session: DbSession, _: Annotated[Principal, Depends(require(*READERS))]
+    _: Annotated[Principal, Depends(require(*READERS))],
+    claim: CurrentClaim,
+    session: DbSession,
 ) -> Any:
     """Return the claim's decision records, oldest first."""
     return session.scalars(
@@ -92,12 +94,12 @@ def decisions(
 
 @router.post("/{claim_number}/documents", status_code=201)
 def add_document(
+    who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
     body: DocumentIn,
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
 ) -> dict[str, Any]:
     """Register a received document; a complete checklist moves the claim to review."""
     document = service.add_document(session, runtime, claim, body, who, request_id)
@@ -108,13 +110,13 @@ def add_document(
 
 @router.patch("/{claim_number}/documents/{doc_id}")
 def check_document(
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     doc_id: int,
     body: DocumentCheck,
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
 ) -> dict[str, Any]:
     """Mark a document verified or rejected with a reason."""
     service.check_document(session, runtime, claim, doc_id, body, who, request_id)
@@ -125,11 +127,11 @@ def check_document(
 
 @router.post("/{claim_number}/adjudicate")
 def readjudicate(
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
 ) -> dict[str, Any]:
     """Re-run rules and risk; every run is recorded."""
     service.readjudicate(session, runtime, claim, who, request_id)
@@ -140,12 +142,12 @@ def readjudicate(
 
 @router.post("/{claim_number}/reviews", status_code=201)
 def add_review(
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     body: ReviewIn,
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
 ) -> dict[str, Any]:
     """Record a preliminary (specialist) or senior review."""
     service.add_review(session, runtime, claim, body, who, request_id)
@@ -156,12 +158,12 @@ def add_review(
 
 @router.post("/{claim_number}/decision")
 def decide(
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     body: DecisionIn,
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
 ) -> dict[str, Any]:
     """Approve or deny the claim."""
     service.decide(session, runtime, claim, body, who, request_id)
@@ -172,11 +174,11 @@ def decide(
 
 @router.post("/{claim_number}/withdraw")
 def withdraw(
+    who: Annotated[Principal, Depends(require("claims_system"))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("claims_system"))],
 ) -> dict[str, Any]:
     """Withdraw an open claim at the customer's request."""
     service.move(session, claim, "withdraw", who, request_id)
@@ -187,11 +189,11 @@ def withdraw(
 
 @router.post("/{claim_number}/close")
 def close(
+    who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
 ) -> dict[str, Any]:
     """Close a paid or denied claim."""
     service.move(session, claim, "close", who, request_id)

@@ -16,7 +16,10 @@ from service.security import Principal
 router = APIRouter(prefix="/v1/claims", tags=["payments"])
 
 
-def _out(payment, claim_number: str) -> PaymentOut:
+def _out(
+    payment,
+    claim_number: str,
+) -> PaymentOut:
     out = PaymentOut.model_validate(payment)
     out.claim_number = claim_number
     return out
@@ -24,12 +27,12 @@ def _out(payment, claim_number: str) -> PaymentOut:
 
 @router.post("/{claim_number}/payments", status_code=201, response_model=PaymentOut)
 def pay(
+    who: Annotated[Principal, Depends(require("claims_system"))],
     body: PaymentIn,
     claim: CurrentClaim,
     session: DbSession,
     request_id: RequestId,
     response: Response,
-    who: Annotated[Principal, Depends(require("claims_system"))],
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=100)],
 ) -> PaymentOut:
     """Pay an approved claim; a retried request with the same key returns the same payment."""

@@ -206,7 +206,7 @@ class Flow:
     def __init__(self, client: TestClient) -> None:
         self.client = client
 
-    def call(self, who: str, method: str, path: str, body=None, expect: int = 200, **extra):  # noqa: ANN001
+    def call(self, who: str, method: str, path: str, body=None, expect: int = 200, **extra):
         response = self.client.request(method, path, json=body, headers=headers(who, **extra))
         assert response.status_code == expect, response.text
         return response.json()

@@ -1,5 +1,6 @@
 """The whole claim lifecycle over HTTP, from first notice of loss to payment or denial."""
 
+import itertools
 from decimal import Decimal
 
 from tests.service.conftest import headers
@@ -44,7 +45,7 @@ def test_simple_claim_from_fnol_to_payment_and_close(flow):
     assert kinds[:2] == ["reported", "adjudication"]
     assert kinds.count("adjudication") == 2 and "decision" in kinds and "payment" in kinds
     assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
-    assert all(b["previous_hash"] == a["record_hash"] for a, b in zip(records, records[1:], strict=False))
+    assert all(b["previous_hash"] == a["record_hash"] for a, b in itertools.pairwise(records))
     first = records[1]
     assert first["rulebook_name"] == "motor" and len(first["rulebook_sha256"]) == 64
     assert first["model_name"] == "fraud-risk" and first["model_version"] == "test"
