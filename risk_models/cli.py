@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,9 @@ from risk_models.train import TrainConfig, TrainResult, train
 
 app = typer.Typer(help="Train, register, promote and serve the fraud-risk model.", no_args_is_help=True)
 console = Console(soft_wrap=True)
+# Where `--from-db` and `--recent db` read from: registered by the service, which owns the
+# database (this library never imports it).
+HISTORY_LOADERS: dict[str, Callable[[], pd.DataFrame]] = {}
 DataDir = Annotated[
     Path, typer.Option("--data-dir", envvar="CLAIMS_DATA_DIR", help="where data and MLflow live")
 ]
@@ -79,6 +83,9 @@ def train_cmd(
     n: Annotated[int, typer.Option("--n", help="generated claims when no --data")] = 100_000,
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     register: Annotated[bool, typer.Option(help="register the model as a new version")] = True,
+    from_db: Annotated[
+        bool, typer.Option("--from-db", help="train on the service's labelled claims")
+    ] = False,
 ) -> None:
     """Train on generated claims, or on any claims table with --data FILE --label COLUMN."""
     config = TrainConfig(seed=seed)
@@ -86,7 +93,18 @@ def train_cmd(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:
         task = bar.add_task("loading data")
-        if data is None:
+        if from_db:
+            frame = _history("labelled")
+            if len(frame) < 200 or frame["is_fraud"].nunique() < 2:
+                raise typer.BadParameter(
+                    f"{len(frame)} labelled claims in the database, with "
+                    f"{int(frame['is_fraud'].sum()) if len(frame) else 0} confirmed frauds: "
+                    "need at least 200 claims and both outcomes",
+                    param_hint="--from-db",
+                )
+            features, label, time_column = ClaimFeatures(), "is_fraud", "report_date"
+            description = {"source": "service database", "rows": len(frame)}
+        elif data is None:
             frame = synth.generate(n, seed=seed)
             features, label, time_column = ClaimFeatures(), "is_fraud", "report_date"
             description = {"source": "generated", "rows": n, "seed": seed}
@@ -104,7 +122,7 @@ def train_cmd(
             bar.update(task, description="logging to MLflow")
             record = _registry(data_dir).log_training(result, description)
         bar.update(task, description="done")
-    if data is not None:
+    if data is not None and not from_db:
         dropped = [r for r in features.roles if r.role == "dropped"]
         for role in dropped:
             console.print(f"dropped column [bold]{role.column}[/bold]: {role.reason}")
@@ -186,7 +204,7 @@ def score(
 
 @app.command("drift")
 def drift_cmd(
-    recent: Annotated[Path, typer.Option("--recent", help="recent claims (CSV/Parquet)")],
+    recent: Annotated[Path, typer.Option("--recent", help="recent claims: CSV/Parquet file, or db")],
     data_dir: DataDir = Path("data"),
     ref: Annotated[str, typer.Option("--model", help="alias or version")] = "champion",
     plot: Annotated[Path | None, typer.Option(help="write a PSI chart (PNG)")] = None,
@@ -194,7 +212,7 @@ def drift_cmd(
     """Compare recent claims with the model's training population (PSI per feature)."""
     registry = _registry(data_dir)
     model, version = registry.load(ref)
-    frame = tabular.read_table(recent)
+    frame = _history("recent") if str(recent) == "db" else tabular.read_table(recent)
     report = drift_report(model, frame)
     table = Table("feature", "PSI", "")
     for row in report.itertuples():
@@ -204,6 +222,13 @@ def drift_cmd(
     if plot is not None:
         console.print(f"chart: {drift.plot(report, plot)}")
     raise typer.Exit(1 if report["drifted"].any() else 0)
+
+
+def _history(kind: str) -> pd.DataFrame:
+    loader = HISTORY_LOADERS.get(kind)
+    if loader is None:
+        raise typer.BadParameter("no service database is configured for this command")
+    return loader()
 
 
 def drift_report(model, frame: pd.DataFrame) -> pd.DataFrame:

@@ -12,10 +12,26 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import typer
 from rich.console import Console
 
+from risk_models.cli import HISTORY_LOADERS
 from risk_models.cli import app as model_app
 from rules.cli import app as rules_app
 
 app = typer.Typer(help="Claims adjudication and fraud-risk service.", no_args_is_help=True)
+
+
+def _labelled():
+    from service.history import labelled_claims
+
+    return labelled_claims()
+
+
+def _recent():
+    from service.history import recent_claims
+
+    return recent_claims()
+
+
+HISTORY_LOADERS.update(labelled=_labelled, recent=_recent)
 app.add_typer(rules_app, name="rules")
 app.add_typer(model_app, name="model")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
