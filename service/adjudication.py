@@ -137,6 +137,12 @@ def adjudicate(
             f"the claim's facts do not fit the {book.name} rulebook: {exc}", errors=errors
         ) from None
 
+    # Why the route is what it is, kept with the route change (SLA deadlines follow the route).
+    claim._route_why = ", ".join(
+        r.code
+        for r in result.reasons
+        if "route" in r.effect or r.code in ("DEFAULT_ROUTE", "NO_COVERAGE_DECISION")
+    )
     claim.route = result.route
     claim.coverage = result.coverage
     claim.payable_amount = result.payable_amount

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.sla import Calendar
 
 
 class Settings(BaseSettings):
@@ -26,6 +29,8 @@ class Settings(BaseSettings):
     specialist_authority_limit: Decimal = Decimal("50000.00")
     max_body_bytes: int = 2_000_000
     environment: str = "development"
+    sla_country: str = "CN"
+    sla_closures: str = ""  # extra closure days, comma-separated YYYY-MM-DD
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> Settings:
@@ -45,6 +50,12 @@ class Settings(BaseSettings):
     def keys_file(self) -> Path:
         """Return the API key file (hashes only), by default under the data directory."""
         return self.api_keys_file or self.data_dir / "api_keys.json"
+
+    @property
+    def calendar(self) -> Calendar:
+        """Return the working-day calendar for SLA clocks."""
+        days = frozenset(dt.date.fromisoformat(d.strip()) for d in self.sla_closures.split(",") if d.strip())
+        return Calendar(self.sla_country, days)
 
     @property
     def documents_dir(self) -> Path:

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from service.claims.models import Claim, DecisionRecord, Document, Review
+from service.claims.models import Claim, ClaimEvent, DecisionRecord, Document, Review
 from service.database import Base
 from service.investigations.models import Investigation
 from service.payments.models import Payment
@@ -17,7 +17,17 @@ from service.rulebooks.models import RulebookVersion
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 target_metadata = Base.metadata
-TABLES = (Policy, Claim, Document, Review, DecisionRecord, Payment, Investigation, RulebookVersion)
+TABLES = (
+    Policy,
+    Claim,
+    ClaimEvent,
+    Document,
+    Review,
+    DecisionRecord,
+    Payment,
+    Investigation,
+    RulebookVersion,
+)
 
 
 def alembic_config(url: str) -> Config:

@@ -73,7 +73,39 @@ class Claim(Base):
 
     policy: Mapped[Policy] = relationship(lazy="joined")
     documents: Mapped[list[Document]] = relationship(back_populates="claim", order_by="Document.id")
+    events: Mapped[list[ClaimEvent]] = relationship(order_by="ClaimEvent.id", cascade="save-update")
     reviews: Mapped[list[Review]] = relationship(back_populates="claim", order_by="Review.id")
+
+
+class ClaimEvent(Base):
+    """A status or route change, timestamped: the SLA clocks are computed from these."""
+
+    __tablename__ = "claim_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # status | route
+    old: Mapped[str | None] = mapped_column(String(30))
+    new: Mapped[str] = mapped_column(String(30))
+    why: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+@event.listens_for(Claim.status, "set")
+def _status_changed(target: Claim, value: str, old: object, _initiator: object) -> None:
+    if value != old:
+        previous = old if isinstance(old, str) else None
+        target.events.append(ClaimEvent(kind="status", old=previous, new=value, at=dt.datetime.now(dt.UTC)))
+
+
+@event.listens_for(Claim.route, "set")
+def _route_changed(target: Claim, value: str | None, old: object, _initiator: object) -> None:
+    if value is not None and value != old:
+        previous = old if isinstance(old, str) else None
+        why = getattr(target, "_route_why", None)
+        target.events.append(
+            ClaimEvent(kind="route", old=previous, new=value, why=why, at=dt.datetime.now(dt.UTC))
+        )
 
 
 class Document(Base):

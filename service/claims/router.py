@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from service.claims import service, views
+from service.claims import lifecycle, service, views
 from service.claims.models import Claim, DecisionRecord
 from service.claims.schemas import (
     ClaimIn,
@@ -44,29 +45,30 @@ def report_claim(
 def list_claims(
     _: Annotated[Principal, Depends(require(*READERS))],
     session: DbSession,
+    runtime: RuntimeDep,
     status: str | None = None,
     route: Literal["simple", "complex", "major"] | None = None,
     risk_band: Literal["low", "medium", "high"] | None = None,
+    sla: Literal["breached", "due_soon"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """List claims, newest first, filtered by status, route and risk band."""
-    query = select(Claim)
-    for column, value in (
-        (Claim.status, status),
-        (Claim.route, route),
-        (Claim.risk_band, risk_band),
-    ):
+    """List claims, newest first, filtered by status, route, risk band and SLA state."""
+    query = select(Claim).options(selectinload(Claim.events), selectinload(Claim.reviews))
+    for column, value in ((Claim.status, status), (Claim.route, route), (Claim.risk_band, risk_band)):
         if value is not None:
             query = query.where(column == value)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Claim.id.desc()).limit(limit).offset(offset))
-    return {
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "items": [views.summary(c) for c in rows],
-    }
+    query = query.order_by(Claim.id.desc())
+    if sla is None:
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = [views.summary(c, runtime) for c in session.scalars(query.limit(limit).offset(offset))]
+    else:
+        # SLA state is computed, not stored: filter the claims whose clocks can still run.
+        key = "sla_breached" if sla == "breached" else "sla_due_soon"
+        live = query.where(Claim.status.in_([*lifecycle.OPEN, "approved"]))
+        matching = [row for row in (views.summary(c, runtime) for c in session.scalars(live)) if row[key]]
+        total, rows = len(matching), matching[offset : offset + limit]
+    return {"total": total, "limit": limit, "offset": offset, "items": rows}
 
 
 @router.get("/{claim_number}")

@@ -83,6 +83,9 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
         provider=data.provider,
         facts=data.facts,
     )
+    if claim.report_date < dt.date.today():
+        # Loaded late (history, or a claim first reported elsewhere): clocks start at the report.
+        claim.events[0].at = dt.datetime.combine(claim.report_date, dt.time(9, 0), dt.UTC)
     session.add(claim)
     session.flush()
     claim.claim_number = f"CLM-{claim.report_date:%Y}-{claim.id:07d}"

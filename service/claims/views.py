@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import sla
 from service.claims.lifecycle import allowed_actions
 from service.claims.models import Claim, DecisionRecord
 from service.investigations.models import Investigation
 from service.payments.models import Payment
 from service.runtime import Runtime
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def clocks(runtime: Runtime, claim: Claim, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Return the claim's SLA clocks for its current route (tier)."""
+    now = now or dt.datetime.now(dt.UTC)
+    params = runtime.rulebooks[claim.product].params
+    tier = claim.route or params["default_route"]
+    changes = [sla.Change(_utc(e.at), e.new) for e in claim.events if e.kind == "status"]
+    reviews = sorted(_utc(r.created_at) for r in claim.reviews if r.created_at is not None)
+    calendar = runtime.settings.calendar
+    stage_clocks = sla.clocks(changes, reviews, params["sla"][tier], calendar, now)
+    reroutes = [
+        {"from": e.old, "to": e.new, "why": e.why, "at": _utc(e.at).isoformat()}
+        for e in claim.events
+        if e.kind == "route" and e.old is not None
+    ]
+    return {
+        "tier": tier,
+        "calendar": calendar.country,
+        **sla.summary(stage_clocks, calendar, now.date()),
+        "stages": [c.as_dict() for c in stage_clocks],
+        "reroutes": reroutes,
+    }
 
 
 def latest_adjudication(session: Session, claim: Claim) -> DecisionRecord | None:
@@ -49,8 +78,16 @@ def documents(runtime: Runtime, claim: Claim) -> dict[str, Any]:
     }
 
 
-def summary(claim: Claim) -> dict[str, Any]:
-    """Return the fields shown in lists."""
+def summary(claim: Claim, runtime: Runtime | None = None) -> dict[str, Any]:
+    """Return the fields shown in lists (with the SLA state when a runtime is given)."""
+    extra = {}
+    if runtime is not None:
+        state = clocks(runtime, claim)
+        extra = {
+            "sla_breached": state["breached"],
+            "sla_due_soon": state["due_soon"],
+            "sla_next_due": state["next_due"],
+        }
     return {
         "claim_number": claim.claim_number,
         "policy_number": claim.policy.policy_number,
@@ -64,6 +101,7 @@ def summary(claim: Claim) -> dict[str, Any]:
         "coverage": claim.coverage,
         "payable_amount": None if claim.payable_amount is None else str(claim.payable_amount),
         "risk_band": claim.risk_band,
+        **extra,
     }
 
 
@@ -122,6 +160,7 @@ def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
             }
             for p in payments
         ],
+        "sla": clocks(runtime, claim),
         "investigation": None
         if investigation is None
         else {

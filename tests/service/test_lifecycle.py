@@ -174,3 +174,39 @@ def test_unknown_claim_is_404_problem(client):
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["field"] == "claim_number"
+
+
+def test_sla_clocks_are_shown_and_filterable(flow):
+    import datetime as dt
+
+    fresh = flow.report()
+    sla = fresh["sla"]
+    assert sla["tier"] == "complex" and sla["calendar"] == "CN"
+    stages = {s["stage"]: s for s in sla["stages"]}
+    assert stages["document_request"]["state"] == "done" and not stages["document_request"]["breached"]
+    assert stages["review"]["state"] == "not_started"
+
+    old = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    incident = (dt.datetime.now() - dt.timedelta(days=31)).replace(microsecond=0).isoformat()
+    late = flow.report(report_date=old, incident_at=incident)
+    stages = {s["stage"]: s for s in late["sla"]["stages"]}
+    assert stages["document_request"]["breached"] and stages["document_request"]["working_days_used"] > 10
+    breached = flow.call("analyst", "GET", "/v1/claims?sla=breached&limit=200")["items"]
+    numbers = {c["claim_number"] for c in breached}
+    assert late["claim_number"] in numbers and fresh["claim_number"] not in numbers
+    assert all(c["sla_breached"] for c in breached)
+
+
+def test_a_reroute_is_recorded_with_its_reason(flow):
+    claim = flow.send_documents(flow.report())
+    assert claim["route"] == "simple"  # documents complete, small, low risk
+    doc_id = claim["documents"]["received"][0]["id"]
+    claim = flow.call(
+        "specialist",
+        "PATCH",
+        f"/v1/claims/{claim['claim_number']}/documents/{doc_id}",
+        {"status": "rejected", "reason": "wrong vehicle"},
+    )
+    assert claim["route"] == "complex" and claim["sla"]["tier"] == "complex"
+    assert claim["sla"]["reroutes"][-1]["from"] == "simple"
+    assert claim["sla"]["reroutes"][-1]["why"] == "DEFAULT_ROUTE"
