@@ -104,6 +104,51 @@ def audit_verify() -> None:
 
 
 @app.command()
+def report(
+    kind: Annotated[str, typer.Argument(help="sla or kpis")],
+    start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD (kpis)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD (kpis)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or html")] = "table",
+    out: Annotated[Path | None, typer.Option(help="write to a file instead of the terminal")] = None,
+) -> None:
+    """Print the SLA or KPI report."""
+    import datetime as dt
+
+    from service import runtime as runtime_module
+    from service.reports import render
+    from service.reports import service as reports
+
+    if kind not in ("sla", "kpis") or fmt not in ("table", "csv", "json", "html"):
+        raise typer.BadParameter("report sla|kpis --format table|csv|json|html")
+    settings = _settings().model_copy(update={"load_model": False})
+    rt = runtime_module.build(settings)
+    try:
+        with rt.sessions() as session:
+            if kind == "sla":
+                data = reports.sla_report(session, rt)
+            else:
+                today = dt.date.today()
+                first = dt.date.fromisoformat(start) if start else today.replace(day=1)
+                data = reports.kpis(session, rt, first, dt.date.fromisoformat(end) if end else today)
+    finally:
+        rt.close()
+    if fmt == "table" and out is None:
+        console.print(render.as_table(kind, data))
+        return
+    text = {
+        "table": lambda: render.as_csv(kind, data),
+        "csv": lambda: render.as_csv(kind, data),
+        "json": lambda: render.as_json(data),
+        "html": lambda: render.as_html(kind, data),
+    }[fmt]()
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+@app.command()
 def prepare(
     n: Annotated[int, typer.Option(help="claims to train the first model on")] = 50_000,
 ) -> None:

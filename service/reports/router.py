@@ -1,0 +1,38 @@
+"""Report endpoints under /v1/reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from service.deps import DbSession, RuntimeDep, require
+from service.errors import Unprocessable
+from service.reports import service
+from service.security import Principal
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+MANAGERS = ("analyst", "risk_team", "senior_reviewer")
+
+
+@router.get("/sla")
+def sla(
+    _: Annotated[Principal, Depends(require(*MANAGERS))], session: DbSession, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Open claims against their due dates by tier and stage, breaches, average days per stage."""
+    return service.sla_report(session, runtime)
+
+
+@router.get("/kpis")
+def kpis(
+    _: Annotated[Principal, Depends(require(*MANAGERS))],
+    session: DbSession,
+    runtime: RuntimeDep,
+    start: Annotated[dt.date, Query(alias="from")],
+    end: Annotated[dt.date, Query(alias="to")],
+) -> dict[str, Any]:
+    """Timeliness, outcome mix, cycle times, investigations, payments and rule firings."""
+    if end < start:
+        raise Unprocessable("'to' must not be before 'from'", field="to")
+    return service.kpis(session, runtime, start, end)
