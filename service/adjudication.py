@@ -14,7 +14,7 @@ from risk_models.features import FeatureError
 from risk_models.scorer import RiskScore
 from rules.facts import InvalidFacts
 from rules.outcome import Adjudication
-from service import audit
+from service import audit, observability
 from service.claims.models import Claim
 from service.errors import Unprocessable
 from service.investigations.models import Investigation
@@ -150,6 +150,7 @@ def adjudicate(
     claim.rulebook = f"{book.name}@{book.version}"
     if score is not None:
         claim.risk_score, claim.risk_band = score.score, score.band
+    observability.record_adjudication(result.route, result.coverage, score.band if score else None)
     outcome = audit.summarize(result)
     if score is not None:
         outcome["risk"] = {

@@ -165,8 +165,16 @@ def serve(
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
     """Start the HTTP service."""
+    import shutil
+
     import uvicorn
 
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several worker processes: metrics are gathered from files every worker writes.
+        folder = _settings().data_dir / "prometheus"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.claims.models import Claim
 from service.errors import Forbidden, NotFound, Unauthorized
+from service.observability import bind_claim
 from service.runtime import Runtime
 from service.security import Principal, hash_key
 
@@ -80,6 +81,7 @@ def get_claim(claim_number: Annotated[str, Path(max_length=30)], session: DbSess
     claim = session.scalar(select(Claim).where(Claim.claim_number == claim_number))
     if claim is None:
         raise NotFound(f"no claim {claim_number}", field="claim_number")
+    bind_claim(claim.claim_number)
     return claim
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from risk_models.scorer import Scorer
-from service import errors
+from service import errors, observability
 from service import runtime as runtime_module
 from service.claims.router import router as claims_router
 from service.config import Settings, get_settings
@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime_module.build(settings, scorer=scorer)
+        rt = app.state.runtime
+        observability.record_versions(rt.rulebooks, rt.scorer.version if rt.scorer else None)
         yield
         app.state.runtime.close()
 
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         lifespan=lifespan,
     )
     errors.install(app)
+    observability.configure_logging()
+    observability.install(app)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:

@@ -18,6 +18,7 @@ from service.claims.models import Claim, Document, Review
 from service.claims.schemas import ClaimIn, DecisionIn, DocumentCheck, DocumentIn, ReviewIn
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.investigations.models import Investigation
+from service.observability import bind_claim
 from service.policies.models import Policy
 from service.runtime import Runtime
 from service.security import Principal
@@ -89,6 +90,7 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
     session.add(claim)
     session.flush()
     claim.claim_number = f"CLM-{claim.report_date:%Y}-{claim.id:07d}"
+    bind_claim(claim.claim_number)
     audit.record(
         session,
         claim,

@@ -12,6 +12,7 @@ from service import sla
 from service.claims.lifecycle import allowed_actions
 from service.claims.models import Claim, DecisionRecord
 from service.investigations.models import Investigation
+from service.observability import SLA_BREACHES
 from service.payments.models import Payment
 from service.runtime import Runtime
 
@@ -29,6 +30,9 @@ def clocks(runtime: Runtime, claim: Claim, now: dt.datetime | None = None) -> di
     reviews = sorted(_utc(r.created_at) for r in claim.reviews if r.created_at is not None)
     calendar = runtime.settings.calendar
     stage_clocks = sla.clocks(changes, reviews, params["sla"][tier], calendar, now)
+    for clock in stage_clocks:
+        if clock.breached and clock.state != "done":
+            SLA_BREACHES.labels(tier, clock.stage).inc()
     reroutes = [
         {"from": e.old, "to": e.new, "why": e.why, "at": _utc(e.at).isoformat()}
         for e in claim.events

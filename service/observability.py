@@ -1,0 +1,121 @@
+"""Prometheus metrics and JSON logs (with the request id and, where known, the claim number)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from contextvars import ContextVar
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUEST_SECONDS = Histogram(
+    "claims_http_request_duration_seconds",
+    "HTTP request latency by route",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+DECISIONS = Counter(
+    "claims_adjudications_total", "Adjudications by route and coverage", ["route", "coverage"]
+)
+RISK_BANDS = Counter("claims_risk_bands_total", "Fraud-risk bands given", ["band"])
+SLA_BREACHES = Counter(
+    "claims_sla_breaches_total", "SLA clocks seen breached when a claim was shown", ["tier", "stage"]
+)
+VERSIONS = Gauge(
+    "claims_component_info",
+    "Rulebook and model versions in use",
+    ["component", "name", "version"],
+    multiprocess_mode="liveall",
+)
+log = structlog.get_logger("claims")
+# One mutable dict per request: endpoints run in worker threads with a copy of the context,
+# so they write into this shared dict, which the request's own log line then includes.
+_request: ContextVar[dict[str, Any] | None] = ContextVar("claims_request", default=None)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log JSON lines to stdout; context (request id, claim number) is merged into each line."""
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+
+
+def bind_claim(claim_number: str) -> None:
+    """Add the claim number to every log line of this request."""
+    structlog.contextvars.bind_contextvars(claim_number=claim_number)
+    holder = _request.get()
+    if holder is not None:
+        holder["claim_number"] = claim_number
+
+
+def record_adjudication(route: str, coverage: str, band: str | None) -> None:
+    """Count one adjudication."""
+    DECISIONS.labels(route, coverage).inc()
+    if band:
+        RISK_BANDS.labels(band).inc()
+
+
+def record_versions(rulebooks: dict[str, Any], model_version: str | None) -> None:
+    """Publish the rulebook and model versions in use."""
+    for book in rulebooks.values():
+        VERSIONS.labels("rulebook", book.name, f"{book.version}@{book.sha256[:12]}").set(1)
+    if model_version:
+        VERSIONS.labels("model", "fraud-risk", model_version).set(1)
+
+
+def install(app: FastAPI) -> None:
+    """Time every request by route template, log it as JSON, and serve /metrics."""
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=getattr(request.state, "request_id", None))
+        holder: dict[str, Any] = {}
+        token = _request.set(holder)
+        start = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - start
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        REQUEST_SECONDS.labels(request.method, template, str(response.status_code)).observe(elapsed)
+        if template not in ("/metrics", "/healthz"):
+            log.info(
+                "request",
+                method=request.method,
+                route=template,
+                status=response.status_code,
+                duration_ms=round(elapsed * 1000, 2),
+                **holder,
+            )
+        _request.reset(token)
+        return response
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus metrics (all workers when PROMETHEUS_MULTIPROC_DIR is set)."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,39 @@
+"""Prometheus metrics, JSON logs and the request id carried into decision records."""
+
+import json
+import logging
+
+from tests.service.conftest import claim_body, headers
+
+
+def test_metrics_count_requests_decisions_and_versions(flow, client):
+    flow.report()
+    text = client.get("/metrics").text
+    assert (
+        'claims_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/claims",status="201"}'
+        in text
+    )
+    assert "claims_adjudications_total{coverage=" in text
+    assert 'claims_risk_bands_total{band="low"}' in text
+    assert 'claims_component_info{component="model",name="fraud-risk",version="test"} 1.0' in text
+    assert 'claims_component_info{component="rulebook",name="motor"' in text
+
+
+def test_request_id_reaches_logs_and_decision_records(client, new_policy, caplog):
+    number = new_policy()
+    caplog.set_level(logging.INFO)
+    response = client.post(
+        "/v1/claims",
+        json=claim_body(number),
+        headers=headers("claims_system", **{"X-Request-ID": "req-trace-0001"}),
+    )
+    assert response.status_code == 201
+    assert response.headers["X-Request-ID"] == "req-trace-0001"
+    claim = response.json()["claim_number"]
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.getMessage().startswith("{")]
+    line = next(
+        x for x in lines if x.get("route") == "/v1/claims" and x.get("request_id") == "req-trace-0001"
+    )
+    assert line["claim_number"] == claim and line["status"] == 201 and line["level"] == "info"
+    records = client.get(f"/v1/claims/{claim}/decisions", headers=headers("analyst")).json()
+    assert {r["request_id"] for r in records} == {"req-trace-0001"}
