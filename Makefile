@@ -39,7 +39,7 @@ lint: install-test
 	$(BIN)/lint-imports
 
 bench: install
-	$(BIN)/python -m bench
+	scripts/with-postgres $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) data bench/out

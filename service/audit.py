@@ -70,18 +70,12 @@ def record(
     request_id: str | None = None,
 ) -> DecisionRecord:
     """Append one decision to a claim's chain (flushed, committed with the unit of work)."""
-    last = session.scalars(
-        select(DecisionRecord)
-        .where(DecisionRecord.claim_id == claim.id)
-        .order_by(DecisionRecord.seq.desc())
-        .limit(1)
-    ).first()
-    # Touching the claim makes concurrent writers on one claim collide on its version.
+    # The claim row carries the chain head; its version lock serializes writers on one claim.
     claim.updated_at = dt.datetime.now(dt.UTC)
     facts = json.loads(canonical(facts)) if facts is not None else None
     entry = DecisionRecord(
         claim_id=claim.id,
-        seq=(last.seq + 1) if last else 1,
+        seq=(claim.chain_seq or 0) + 1,
         kind=kind,
         actor_type=actor_type,
         actor=actor,
@@ -97,11 +91,13 @@ def record(
         outcome=json.loads(canonical(outcome)),
         amount=None if amount is None else str(amount),
         reasons=json.loads(canonical(reasons or [])),
-        previous_hash=last.record_hash if last else GENESIS,
+        previous_hash=claim.chain_head or GENESIS,
     )
     entry.record_hash = record_hash(entry)
+    claim.chain_seq, claim.chain_head = entry.seq, entry.record_hash
+    if kind == "adjudication":
+        claim._last_adjudication = entry  # the response shows it without reading it back
     session.add(entry)
-    session.flush()
     return entry
 
 

@@ -163,6 +163,7 @@ def serve(
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    keep_alive: Annotated[int, typer.Option(help="seconds an idle connection stays open")] = 30,
 ) -> None:
     """Start the HTTP service."""
     import shutil
@@ -175,7 +176,15 @@ def serve(
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_keep_alive=keep_alive,
+        access_log=False,  # requests are logged as JSON by the app
+    )
 
 
 @app.command()

@@ -49,6 +49,7 @@ _request: ContextVar[dict[str, Any] | None] = ContextVar("claims_request", defau
 def configure_logging(level: str = "INFO") -> None:
     """Log JSON lines to stdout; context (request id, claim number) is merged into each line."""
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the service's own requests are logged once
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

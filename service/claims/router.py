@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -33,12 +34,12 @@ def report_claim(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """First notice of loss: register, adjudicate, and say which documents to send."""
     claim = service.report(session, runtime, body, who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
-    return out
+    return JSONResponse(out, status_code=201)
 
 
 @router.get("")
@@ -52,7 +53,7 @@ def list_claims(
     sla: Literal["breached", "due_soon"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """List claims, newest first, filtered by status, route, risk band and SLA state."""
     query = select(Claim).options(selectinload(Claim.events), selectinload(Claim.reviews))
     for column, value in ((Claim.status, status), (Claim.route, route), (Claim.risk_band, risk_band)):
@@ -68,7 +69,7 @@ def list_claims(
         live = query.where(Claim.status.in_([*lifecycle.OPEN, "approved"]))
         matching = [row for row in (views.summary(c, runtime) for c in session.scalars(live)) if row[key]]
         total, rows = len(matching), matching[offset : offset + limit]
-    return {"total": total, "limit": limit, "offset": offset, "items": rows}
+    return JSONResponse({"total": total, "limit": limit, "offset": offset, "items": rows})
 
 
 @router.get("/{claim_number}")
@@ -77,9 +78,9 @@ def get_claim(
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Return a claim: state, route, risk, documents, reviews, payments."""
-    return views.detail(session, runtime, claim)
+    return JSONResponse(views.detail(session, runtime, claim))
 
 
 @router.get("/{claim_number}/decisions", response_model=list[RecordOut])
@@ -102,12 +103,12 @@ def add_document(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Register a received document; a complete checklist moves the claim to review."""
     document = service.add_document(session, runtime, claim, body, who, request_id)
     out = {"document_id": document.id, "claim": views.detail(session, runtime, claim)}
     session.commit()
-    return out
+    return JSONResponse(out, status_code=201)
 
 
 @router.patch("/{claim_number}/documents/{doc_id}")
@@ -119,12 +120,12 @@ def check_document(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Mark a document verified or rejected with a reason."""
     service.check_document(session, runtime, claim, doc_id, body, who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
-    return out
+    return JSONResponse(out)
 
 
 @router.post("/{claim_number}/adjudicate")
@@ -134,12 +135,12 @@ def readjudicate(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Re-run rules and risk; every run is recorded."""
     service.readjudicate(session, runtime, claim, who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
-    return out
+    return JSONResponse(out)
 
 
 @router.post("/{claim_number}/reviews", status_code=201)
@@ -150,12 +151,12 @@ def add_review(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Record a preliminary (specialist) or senior review."""
     service.add_review(session, runtime, claim, body, who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
-    return out
+    return JSONResponse(out, status_code=201)
 
 
 @router.post("/{claim_number}/decision")
@@ -166,12 +167,12 @@ def decide(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Approve or deny the claim."""
     service.decide(session, runtime, claim, body, who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
-    return out
+    return JSONResponse(out)
 
 
 @router.post("/{claim_number}/withdraw")
@@ -181,12 +182,12 @@ def withdraw(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Withdraw an open claim at the customer's request."""
     service.move(session, claim, "withdraw", who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
-    return out
+    return JSONResponse(out)
 
 
 @router.post("/{claim_number}/close")
@@ -196,9 +197,9 @@ def close(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Close a paid or denied claim."""
     service.move(session, claim, "close", who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
-    return out
+    return JSONResponse(out)

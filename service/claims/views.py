@@ -111,7 +111,7 @@ def summary(claim: Claim, runtime: Runtime | None = None) -> dict[str, Any]:
 
 def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
     """Return everything about a claim a caller may need to act on it."""
-    last = latest_adjudication(session, claim)
+    last = getattr(claim, "_last_adjudication", None) or latest_adjudication(session, claim)
     payments = session.scalars(select(Payment).where(Payment.claim_id == claim.id).order_by(Payment.id))
     investigation = session.scalars(
         select(Investigation)

@@ -1,0 +1,402 @@
+"""The service under load: uvicorn with 2 workers on SQLite and on PostgreSQL.
+
+Intake (POST /v1/claims: adjudication, scoring, persistence) at a fixed arrival rate, a
+saturation search with a closed loop of concurrent clients, and a mixed lifecycle workload
+(documents, reviews, decisions, payments). Afterwards the database must hold exactly the
+claims the generator created, and no request may have failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import datetime as dt
+import io
+import os
+import pstats
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from sqlalchemy import create_engine, text
+
+from bench.common import machine, save, summarize
+
+RATE = 100  # claims per second, the target arrival rate
+RATE_SECONDS = 20
+SATURATION = (8, 16, 32)
+SATURATION_SECONDS = 10
+LIFECYCLE_CLAIMS = 150
+POLICIES = 3000
+KEYS = {
+    "system": ("claims_system", "bench-system"),
+    "spec": ("specialist", "bench-specialist"),
+    "senior": ("senior_reviewer", "bench-senior"),
+    "analyst": ("analyst", "bench-analyst"),
+}
+CLAIMS = [sys.executable, "-m", "service.cli"]
+
+
+def _env(url: str, data_dir: Path) -> dict[str, str]:
+    keys = ",".join(f"{role}:{name}:key-{who}" for who, (role, name) in KEYS.items())
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CLAIMS_DATA_DIR": str(data_dir),
+        "CLAIMS_API_KEYS": keys,
+        "OMP_NUM_THREADS": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+
+
+def _headers(who: str, **extra: str) -> dict[str, str]:
+    return {"X-API-Key": f"key-{who}", **extra}
+
+
+def _prepare_model(data_dir: Path) -> None:
+    from risk_models import registry, synth
+    from risk_models.features import ClaimFeatures
+    from risk_models.train import TrainConfig, train
+
+    registry.configure(data_dir)
+    result = train(
+        synth.generate(20_000, seed=7), ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=7)
+    )
+    registry.promote(registry.log_training(result, {"source": "generated", "rows": 20_000})["version"])
+
+
+def _seed(url: str, data_dir: Path) -> list[str]:
+    """Migrate and bulk-load policies straight into the database (one transaction)."""
+    subprocess.run([*CLAIMS, "db", "upgrade"], env=_env(url, data_dir), check=True, capture_output=True)
+    today = dt.date.today()
+    lines = ["policy_number,product,holder_name,start_date,end_date,sum_insured,deductible,theft_cover"]
+    numbers = []
+    for i in range(POLICIES):
+        start = today - dt.timedelta(days=30 + i % 300)
+        number = f"BENCH-{i:06d}"
+        numbers.append(number)
+        lines.append(
+            f"{number},motor,Bench {i},{start},{start + dt.timedelta(days=364)},300000.00,500.00,true"
+        )
+    csv = data_dir / "policies.csv"
+    csv.write_text("\n".join(lines), encoding="utf-8")
+    subprocess.run(
+        [*CLAIMS, "policies", "import", str(csv)], env=_env(url, data_dir), check=True, capture_output=True
+    )
+    return numbers
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(url: str, data_dir: Path, port: int) -> subprocess.Popen:
+    log = open(data_dir / "server.log", "w")  # noqa: SIM115 - lives as long as the server
+    server = subprocess.Popen(
+        [*CLAIMS, "serve", "--workers", "2", "--port", str(port)],
+        env=_env(url, data_dir),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(120):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    server.terminate()
+    raise RuntimeError(f"service did not become ready; see {data_dir / 'server.log'}")
+
+
+def _fnol(policy: str, rng: random.Random) -> dict:
+    incident = dt.datetime.now().replace(microsecond=0) - dt.timedelta(
+        days=rng.randint(0, 5), hours=rng.randint(0, 12)
+    )
+    return {
+        "policy_number": policy,
+        "channel": rng.choice(["app", "online", "hotline", "email"]),
+        "incident_at": incident.isoformat(),
+        "peril": rng.choice(["single_vehicle", "collision", "glass", "vandalism"]),
+        "description": "Bench claim",
+        "claimed_amount": f"{rng.uniform(300, 60000):.2f}",
+        "payee_account": f"6222 {rng.randint(1000, 9999)} 0000 1111",
+        "provider": f"Repairer {rng.randint(1, 200)}",
+        "facts": {
+            "driver_intoxicated": False,
+            "driver_licensed": True,
+            "intentional_loss": False,
+            "catastrophe_event": False,
+        },
+    }
+
+
+class Load:
+    """Drives the running service and keeps every outcome."""
+
+    def __init__(self, base: str, policies: list[str]) -> None:
+        self.base = base
+        self.policies = policies
+        self.rng = random.Random(11)
+        self.created: list[str] = []
+        self.failures: list[str] = []
+
+    async def intake(self, client: httpx.AsyncClient, scheduled: float | None = None) -> float:
+        body = _fnol(self.rng.choice(self.policies), self.rng)
+        start = scheduled if scheduled is not None else time.perf_counter()
+        try:
+            response = await client.post("/v1/claims", json=body, headers=_headers("system"))
+        except httpx.HTTPError as exc:
+            self.failures.append(f"intake {exc.__class__.__name__}: {exc}")
+            return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        if response.status_code == 201:
+            self.created.append(response.json()["claim_number"])
+        else:
+            self.failures.append(f"{response.status_code} {response.text[:200]}")
+        return elapsed
+
+    async def open_loop(self, rate: int, seconds: int) -> tuple[list[float], float]:
+        """Send `rate` claims a second; latency counts from the scheduled send (no coordinated omission)."""
+        async with httpx.AsyncClient(
+            base_url=self.base, timeout=60, limits=httpx.Limits(max_connections=200)
+        ) as client:
+            begin = time.perf_counter()
+            tasks = []
+            for i in range(rate * seconds):
+                due = begin + i / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                tasks.append(asyncio.create_task(self.intake(client, scheduled=due)))
+            latencies = await asyncio.gather(*tasks)
+            return list(latencies), time.perf_counter() - begin
+
+    async def closed_loop(self, concurrency: int, seconds: int) -> tuple[list[float], float]:
+        """`concurrency` clients each sending the next claim as soon as the last one returns."""
+        async with httpx.AsyncClient(base_url=self.base, timeout=60) as client:
+            stop = time.perf_counter() + seconds
+            latencies: list[float] = []
+
+            async def worker() -> None:
+                while time.perf_counter() < stop:
+                    latencies.append(await self.intake(client))
+
+            begin = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return latencies, time.perf_counter() - begin
+
+    async def lifecycle(self, numbers: list[str], concurrency: int = 8) -> dict[str, list[float]]:
+        """Documents, review, decision and payment for each claim, several claims at once."""
+        steps: dict[str, list[float]] = {"documents": [], "review": [], "decision": [], "payment": []}
+        async with httpx.AsyncClient(base_url=self.base, timeout=60) as client:
+
+            async def call(step: str, who: str, method: str, path: str, body=None, **headers) -> dict:
+                start = time.perf_counter()
+                try:
+                    response = await client.request(method, path, json=body, headers=_headers(who, **headers))
+                except httpx.HTTPError as exc:
+                    self.failures.append(f"{step} {exc.__class__.__name__}: {exc}")
+                    return {"status": None, "on_hold": True, "claim": {}, "documents": {"missing": []}}
+                steps[step].append(time.perf_counter() - start)
+                if response.status_code >= 400:
+                    self.failures.append(f"{step} {response.status_code} {response.text[:200]}")
+                return response.json()
+
+            async def one(number: str) -> None:
+                claim = await call("documents", "analyst", "GET", f"/v1/claims/{number}")
+                for doc in claim["documents"]["missing"]:
+                    body = {"doc_type": doc["code"], "file_name": "d.pdf", "sha256": "ab" * 32}
+                    claim = (
+                        await call("documents", "system", "POST", f"/v1/claims/{number}/documents", body)
+                    )["claim"]
+                if claim["status"] != "under_review" or claim["on_hold"]:
+                    return
+                amount = claim["payable_amount"]
+                review = {"stage": "preliminary", "recommendation": "approve", "amount": amount}
+                claim = await call("review", "spec", "POST", f"/v1/claims/{number}/reviews", review)
+                decider = "spec"
+                if claim["status"] == "senior_review":
+                    review = {"stage": "senior", "recommendation": "approve", "amount": amount}
+                    await call("review", "senior", "POST", f"/v1/claims/{number}/reviews", review)
+                    decider = "senior"
+                if float(amount) <= 0:
+                    return
+                await call(
+                    "decision",
+                    decider,
+                    "POST",
+                    f"/v1/claims/{number}/decision",
+                    {"outcome": "approve", "amount": amount},
+                )
+                await call(
+                    "payment",
+                    "system",
+                    "POST",
+                    f"/v1/claims/{number}/payments",
+                    {"method": "bank_transfer"},
+                    **{"Idempotency-Key": f"bench-{number}"},
+                )
+
+            gate = asyncio.Semaphore(concurrency)
+
+            async def guarded(number: str) -> None:
+                async with gate:
+                    await one(number)
+
+            await asyncio.gather(*(guarded(n) for n in numbers))
+        return steps
+
+
+def _count(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM claims")).scalar_one()
+    engine.dispose()
+    return count
+
+
+def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
+    policies = _seed(url, data_dir)
+    port = _free_port()
+    server = _start(url, data_dir, port)
+    load = Load(f"http://127.0.0.1:{port}", policies)
+    out: dict = {}
+    try:
+        latencies, elapsed = asyncio.run(load.open_loop(RATE, RATE_SECONDS))
+        out["intake_at_rate"] = {
+            **summarize(latencies),
+            "offered_per_second": RATE,
+            "achieved_per_second": len(latencies) / elapsed,
+        }
+        s = out["intake_at_rate"]
+        console.print(
+            f"  intake at {RATE}/s for {RATE_SECONDS}s: p50 {s['median_ms']:.1f} ms, "
+            f"p95 {s['p95_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, achieved {s['achieved_per_second']:.1f}/s"
+        )
+        out["saturation"] = {}
+        for concurrency in SATURATION:
+            latencies, elapsed = asyncio.run(load.closed_loop(concurrency, SATURATION_SECONDS))
+            s = {**summarize(latencies), "throughput_per_second": len(latencies) / elapsed}
+            out["saturation"][concurrency] = s
+            console.print(
+                f"  saturation, {concurrency:2d} clients: {s['throughput_per_second']:.1f} claims/s, "
+                f"p50 {s['median_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms"
+            )
+        sample = random.Random(3).sample(load.created, LIFECYCLE_CLAIMS)
+        begin = time.perf_counter()
+        steps = asyncio.run(load.lifecycle(sample))
+        elapsed = time.perf_counter() - begin
+        requests = sum(len(v) for v in steps.values())
+        out["lifecycle"] = {
+            "claims": len(sample),
+            "requests": requests,
+            "requests_per_second": requests / elapsed,
+            **{step: summarize(v) for step, v in steps.items() if v},
+        }
+        console.print(
+            f"  lifecycle of {len(sample)} claims: {requests} requests at {requests / elapsed:.1f}/s; "
+            + ", ".join(
+                f"{step} p50 {summarize(v)['median_ms']:.1f} / p99 {summarize(v)['p99_ms']:.1f} ms"
+                for step, v in steps.items()
+                if v
+            )
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    stored = _count(url)
+    out["claims_created"] = len(load.created)
+    out["claims_in_database"] = stored
+    out["failed_requests"] = len(load.failures)
+    verdict = "ok" if stored == len(load.created) and not load.failures else "MISMATCH"
+    console.print(
+        f"  count check: generator created {len(load.created)}, database holds {stored}; "
+        f"failed requests {len(load.failures)} -> {verdict}"
+    )
+    for failure in load.failures[:5]:
+        console.print(f"    {failure}", markup=False)
+    return out
+
+
+def _profile(console: Console, data_dir: Path) -> dict:
+    """Where the time of one intake goes, in process (SQLite), by our own functions."""
+    from fastapi.testclient import TestClient
+
+    from risk_models.scorer import Scorer
+    from service.config import Settings
+    from service.main import create_app
+
+    url = f"sqlite:///{data_dir / 'profile.db'}"
+    policies = _seed(url, data_dir)
+    env = _env(url, data_dir)
+    settings = Settings(data_dir=data_dir, database_url=url, api_keys=env["CLAIMS_API_KEYS"])
+    from risk_models import registry
+
+    registry.configure(data_dir)
+    app = create_app(settings, scorer=Scorer.from_registry("champion"))
+    rng = random.Random(5)
+    with TestClient(app) as client:
+        for _ in range(50):
+            client.post("/v1/claims", json=_fnol(rng.choice(policies), rng), headers=_headers("system"))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(300):
+            client.post("/v1/claims", json=_fnol(rng.choice(policies), rng), headers=_headers("system"))
+        profiler.disable()
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    total = stats.total_tt
+    wanted = {
+        "service/claims/service.py:report": "whole intake (service)",
+        "service/adjudication.py:history": "history queries (prior claims, payee, provider)",
+        "risk_models/scorer.py:score": "fraud-risk score with factors",
+        "rules/engine.py:evaluate": "rules engine (facts check, durable-rules, outcome)",
+        "service/audit.py:record": "decision records (hash chain)",
+        "service/claims/views.py:detail": "response view (incl. SLA clocks)",
+        "sqlalchemy/orm/session.py:commit": "commit",
+    }
+    rows = {}
+    for (path, _line, func), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
+        for key, label in wanted.items():
+            file, name = key.split(":")
+            if path.endswith(file) and func == name:
+                rows[label] = rows.get(label, 0.0) + cumulative
+    per_claim = {label: seconds / 300 * 1e3 for label, seconds in rows.items()}
+    console.print(
+        f"  profile of 300 intakes in process (total {total / 300 * 1e3:.1f} ms each, profiler on):"
+    )
+    for label, ms in sorted(per_claim.items(), key=lambda kv: -kv[1]):
+        console.print(f"    {ms:7.2f} ms  {label}")
+    return {"ms_per_intake_total": total / 300 * 1e3, "ms_per_intake": per_claim}
+
+
+def main() -> None:
+    """Benchmark the service on SQLite and, when TEST_POSTGRES_URL is set, PostgreSQL."""
+    console = Console()
+    console.print(f"[bold]service under load[/bold] (uvicorn, 2 workers) on {machine()}")
+    root = Path(tempfile.mkdtemp(prefix="claims-bench-"))
+    results: dict = {"machine": machine()}
+    try:
+        with console.status("training the model the service loads"):
+            _prepare_model(root)
+        backends = {"sqlite": f"sqlite:///{root / 'claims.db'}"}
+        if os.environ.get("TEST_POSTGRES_URL"):
+            backends["postgresql"] = os.environ["TEST_POSTGRES_URL"]
+        else:
+            console.print("  (no TEST_POSTGRES_URL: PostgreSQL skipped; `make bench` starts one)")
+        for name, url in backends.items():
+            console.print(f"[bold]{name}[/bold]")
+            results[name] = _backend(console, name, url, root)
+        results["profile"] = _profile(console, root)
+        shutil.rmtree(root, ignore_errors=True)
+    except BaseException:
+        console.print(f"kept {root} (server logs) for inspection")
+        raise
+    console.print(f"saved {save('service', results)}")
