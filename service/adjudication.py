@@ -7,7 +7,7 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from risk_models.features import FeatureError
@@ -25,18 +25,14 @@ POLICY_OPTION_FACTS = ("theft_cover", "earthquake_cover")
 
 def history(session: Session, claim: Claim) -> dict[str, Any]:
     """Facts that come from the policy's and the provider's other claims."""
-    others = select(Claim).where(Claim.policy_id == claim.policy_id, Claim.id != claim.id)
     year_ago = claim.report_date - dt.timedelta(days=365)
-    prior = session.scalar(
-        select(func.count()).select_from(
-            others.where(Claim.report_date >= year_ago, Claim.report_date <= claim.report_date).subquery()
-        )
-    )
-    paid_elsewhere = session.scalar(
-        select(func.coalesce(func.sum(Claim.paid_amount), 0)).where(
+    recent = (Claim.report_date >= year_ago) & (Claim.report_date <= claim.report_date)
+    # One pass over the policy's other claims: how many in the last year, and what was paid.
+    prior, paid_elsewhere = session.execute(
+        select(func.count(case((recent, 1))), func.coalesce(func.sum(Claim.paid_amount), 0)).where(
             Claim.policy_id == claim.policy_id, Claim.id != claim.id
         )
-    )
+    ).one()
     earlier = session.execute(
         select(Claim.payee_account, func.min(Claim.report_date))
         .where(Claim.policy_id == claim.policy_id, Claim.id < claim.id)
@@ -71,7 +67,8 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
 def build_facts(session: Session, claim: Claim, declared: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the rulebook facts and the risk model's inputs for a claim."""
     policy = claim.policy
-    past = history(session, claim)
+    with session.no_autoflush:  # reads other claims only: this claim's pending changes can wait
+        past = history(session, claim)
     received = sorted({d.doc_type for d in claim.documents if d.status != "rejected"})
     base: dict[str, Any] = {
         "policy_start": policy.start_date.isoformat(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,7 +42,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     )
     errors.install(app)
     observability.configure_logging()
-    observability.install(app)
+    observability.install(app, settings.max_body_bytes)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
@@ -64,22 +63,6 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
             "the request conflicts with data stored meanwhile; retry",
             request.url.path,
         )
-
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return errors.problem(
-                413,
-                "payload_too_large",
-                "Request body too large",
-                f"bodies are limited to {settings.max_body_bytes} bytes",
-                request.url.path,
-            )
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -20,6 +21,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from service import errors
 
 REQUEST_SECONDS = Histogram(
     "claims_http_request_duration_seconds",
@@ -85,13 +88,23 @@ def record_versions(rulebooks: dict[str, Any], model_version: str | None) -> Non
         VERSIONS.labels("model", "fraud-risk", model_version).set(1)
 
 
-def install(app: FastAPI) -> None:
-    """Time every request by route template, log it as JSON, and serve /metrics."""
+def install(app: FastAPI, max_body_bytes: int) -> None:
+    """One middleware: request id, body size limit, latency by route, a JSON log line; and /metrics."""
 
     @app.middleware("http")
     async def observe(request: Request, call_next):
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_body_bytes:
+            return errors.problem(
+                413,
+                "payload_too_large",
+                "Request body too large",
+                f"bodies are limited to {max_body_bytes} bytes",
+                request.url.path,
+            )
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=getattr(request.state, "request_id", None))
+        structlog.contextvars.bind_contextvars(request_id=request.state.request_id)
         holder: dict[str, Any] = {}
         token = _request.set(holder)
         start = time.perf_counter()
@@ -110,6 +123,7 @@ def install(app: FastAPI) -> None:
                 **holder,
             )
         _request.reset(token)
+        response.headers["X-Request-ID"] = request.state.request_id
         return response
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
