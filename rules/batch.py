@@ -1,0 +1,256 @@
+"""Evaluate a rulebook on many claims at once with numpy, from the same parsed expressions.
+
+The engine runs one claim per durable-rules session; backtests need millions. This module
+evaluates each normalized condition as array operations over whole columns, with the same
+semantics (an atom on an absent optional fact is false, negated or not), and combines the
+fired rules exactly as `outcome.combine` does (amounts in integer cents, half-up rounding).
+A differential test keeps the two in agreement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rules import expressions as ex
+from rules.facts import EPOCH
+from rules.rulebook import Rulebook
+from rules.schema import ROUTE_SEVERITY
+
+ROUTES = np.array(["simple", "complex", "major"], dtype=object)
+_OPS = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+
+
+class Columns:
+    """Encoded fact columns: numbers as float arrays (dates as day numbers), text as objects."""
+
+    def __init__(self, rulebook: Rulebook, data: pd.DataFrame) -> None:
+        self.n = len(data)
+        self.values: dict[str, np.ndarray] = {}
+        self.present: dict[str, np.ndarray] = {}
+        self.lists: dict[str, pd.Series] = {}
+        for name, spec in rulebook.facts.items():
+            column = data[name] if name in data.columns else pd.Series([None] * self.n, index=data.index)
+            present = column.notna().to_numpy()
+            if spec.type == "list":
+                self.lists[name] = column.map(
+                    lambda v: frozenset(v) if isinstance(v, list | tuple | set) else frozenset()
+                )
+            elif spec.type == "date":
+                stamps = pd.to_datetime(column, errors="coerce")
+                days = (stamps.to_numpy(dtype="datetime64[D]") - np.datetime64(EPOCH, "D")).astype(float)
+                days[~present] = np.nan
+                self.values[name] = days
+            elif spec.type in ("int", "number", "money"):
+                self.values[name] = pd.to_numeric(column, errors="coerce").to_numpy(
+                    dtype=float, na_value=np.nan
+                )
+            elif spec.type == "bool":
+                self.values[name] = column.to_numpy(dtype=object)
+            else:
+                self.values[name] = column.astype(object).to_numpy()
+            self.present[name] = present
+
+    def set(self, name: str, values: np.ndarray) -> None:
+        """Add a derived fact (always present)."""
+        self.values[name] = values
+        self.present[name] = np.ones(self.n, dtype=bool)
+
+
+def _value(node: ex.Node, cols: Columns) -> Any:
+    if isinstance(node, ex.Const | ex.Param):
+        return node.value
+    if isinstance(node, ex.Fact):
+        return cols.values[node.name]
+    if isinstance(node, ex.Arith):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _ARITH[node.op](_value(node.left, cols), _value(node.right, cols))
+    if isinstance(node, ex.DaysBetween):
+        return np.subtract(_value(node.end, cols), _value(node.start, cols))
+    raise AssertionError(f"not a value: {node!r}")
+
+
+def condition(node: ex.Node, cols: Columns) -> np.ndarray:
+    """Evaluate a normalized condition over all claims at once."""
+    n = cols.n
+    if isinstance(node, ex.Const):
+        return np.full(n, bool(node.value))
+    if isinstance(node, ex.And):
+        out = np.ones(n, dtype=bool)
+        for item in node.items:
+            out &= condition(item, cols)
+        return out
+    if isinstance(node, ex.Or):
+        out = np.zeros(n, dtype=bool)
+        for item in node.items:
+            out |= condition(item, cols)
+        return out
+    if isinstance(node, ex.Present):
+        present = cols.present[node.fact.name]
+        return ~present if node.negated else present.copy()
+    guard = np.ones(n, dtype=bool)
+    for fact in ex.optional_facts(node):
+        guard &= cols.present[fact.name]
+    if isinstance(node, ex.Compare):
+        with np.errstate(invalid="ignore"):
+            result = _OPS[node.op](_value(node.left, cols), _value(node.right, cols))
+        return guard & np.asarray(result, dtype=bool)
+    if isinstance(node, ex.InList):
+        values = _value(node.item, cols)
+        hit = (
+            pd.Series(values).isin(list(node.options)).to_numpy()
+            if isinstance(values, np.ndarray)
+            else np.full(n, values in node.options)
+        )
+        return guard & (~hit if node.negated else hit)
+    if isinstance(node, ex.Contains):
+        hit = cols.lists[node.container.name].map(lambda s, item=node.item: item in s).to_numpy(dtype=bool)
+        return guard & (~hit if node.negated else hit)
+    raise AssertionError(f"not a condition: {node!r}")
+
+
+def _as_set(value: Any) -> frozenset:
+    return frozenset(value) if isinstance(value, list | tuple | set) else frozenset()
+
+
+def _cents(values: Any) -> np.ndarray:
+    return np.rint(np.asarray(values, dtype=float) * 100).astype(np.int64)
+
+
+@dataclass
+class BatchResult:
+    """Adjudications of many claims, as columns."""
+
+    rulebook: Rulebook
+    fired: np.ndarray  # bool, claims x rules (declaration order)
+    required: np.ndarray  # bool, claims x documents
+    missing: np.ndarray  # bool, claims x documents
+    coverage: np.ndarray
+    route: np.ndarray
+    payable_cents: np.ndarray
+    investigate: np.ndarray
+    review: np.ndarray
+    flags: dict[str, np.ndarray]  # system reasons: below_deductible, cap, no_coverage, default_route
+
+    @property
+    def payable(self) -> np.ndarray:
+        """Return payable amounts as floats (exact cents / 100)."""
+        return self.payable_cents / 100
+
+    def frame(self) -> pd.DataFrame:
+        """Return coverage, route, payable amount and flags as a table."""
+        return pd.DataFrame(
+            {
+                "coverage": self.coverage,
+                "route": self.route,
+                "payable_amount": self.payable,
+                "investigate": self.investigate,
+                "review": self.review,
+            }
+        )
+
+    def reason_codes(self, i: int) -> tuple[str, ...]:
+        """Return claim i's reason codes in the engine's order."""
+        rules = self.rulebook.rules
+        order = sorted(range(len(rules)), key=lambda r: -rules[r].spec.priority)
+        codes = [rules[r].spec.code for r in order if self.fired[i, r]]
+        if self.coverage[i] != "not_covered":
+            codes += ["DOCUMENT_MISSING"] * int(self.missing[i].sum())
+            if self.flags["below_deductible"][i]:
+                codes.append("BELOW_DEDUCTIBLE")
+            elif self.flags["cap"][i]:
+                codes.append("SUM_INSURED_CAP")
+        if self.flags["no_coverage"][i]:
+            codes.append("NO_COVERAGE_DECISION")
+        if self.flags["default_route"][i]:
+            codes.append("DEFAULT_ROUTE")
+        return tuple(codes)
+
+
+def evaluate(rulebook: Rulebook, data: pd.DataFrame) -> BatchResult:
+    """Adjudicate every row of a table of raw claim facts (one column per fact)."""
+    cols = Columns(rulebook, data)
+    n = cols.n
+    docs = rulebook.documents
+    required = (
+        np.column_stack([condition(d.condition, cols) for d in docs]) if docs else np.zeros((n, 0), bool)
+    )
+    received = cols.lists.get("documents_received", pd.Series([frozenset()] * n))
+    have = np.column_stack([received.map(lambda s, c=d.spec.code: c in s).to_numpy(dtype=bool) for d in docs])
+    missing = required & ~have
+    cols.set("documents_complete", ~missing.any(axis=1))
+    cols.set("missing_documents_count", missing.sum(axis=1).astype(float))
+    rules = rulebook.rules
+    fired = np.column_stack([condition(r.condition, cols) for r in rules])
+
+    effects = [r.spec.then for r in rules]
+    not_covered = _any(fired, [e.coverage == "not_covered" for e in effects])
+    covered = _any(fired, [e.coverage == "covered" for e in effects])
+    has_missing = missing.any(axis=1)
+    coverage = np.where(
+        not_covered,
+        "not_covered",
+        np.where(has_missing, "pending_documents", np.where(covered, "covered", "undetermined")),
+    ).astype(object)
+
+    # Smallest coverage ratio among the fired rules, as an exact fraction per claim.
+    num, den = np.ones(n, dtype=np.int64), np.ones(n, dtype=np.int64)
+    for r, rule in enumerate(rules):
+        if rule.ratio is None:
+            continue
+        frac = Fraction(Decimal(rule.ratio))
+        smaller = fired[:, r] & (frac.numerator * den < num * frac.denominator)
+        num = np.where(smaller, frac.numerator, num)
+        den = np.where(smaller, frac.denominator, den)
+    base = np.maximum(_cents(cols.values["claimed_amount"]) - _cents(cols.values["deductible"]), 0)
+    amount = (2 * base * num + den) // (2 * den)  # half-up rounding to the cent
+    limit = _cents(cols.values["sum_insured_remaining"])
+    payable = np.minimum(amount, limit)
+    payable = np.where(coverage == "not_covered", 0, payable)
+    partial = (coverage == "covered") & ((num < den) | (payable < amount))
+    coverage = np.where(partial, "partially_covered", coverage).astype(object)
+
+    severity = np.full(n, -1)
+    for r, effect in enumerate(effects):
+        if effect.route:
+            severity = np.where(fired[:, r], np.maximum(severity, ROUTE_SEVERITY[effect.route]), severity)
+    undetermined = coverage == "undetermined"
+    severity = np.where(undetermined, np.maximum(severity, ROUTE_SEVERITY["complex"]), severity)
+    default_route = severity < 0
+    severity = np.where(default_route, ROUTE_SEVERITY[rulebook.params["default_route"]], severity)
+    live = coverage != "not_covered"
+    return BatchResult(
+        rulebook=rulebook,
+        fired=fired,
+        required=required,
+        missing=missing,
+        coverage=coverage,
+        route=ROUTES[severity],
+        payable_cents=payable,
+        investigate=_any(fired, [e.investigate for e in effects]),
+        review=_any(fired, [e.review for e in effects]) | undetermined,
+        flags={
+            "below_deductible": live & (base == 0),
+            "cap": live & (base != 0) & (payable < amount),
+            "no_coverage": undetermined,
+            "default_route": default_route,
+        },
+    )
+
+
+def _any(fired: np.ndarray, which: list[bool]) -> np.ndarray:
+    columns = [i for i, w in enumerate(which) if w]
+    return fired[:, columns].any(axis=1) if columns else np.zeros(fired.shape[0], dtype=bool)
