@@ -2,9 +2,14 @@
 
 import sys
 
-from bench import model_bench, rules_bench, service_bench
+from bench import backtest_bench, model_bench, rules_bench, service_bench
 
-SUITES = {"rules": rules_bench.main, "model": model_bench.main, "service": service_bench.main}
+SUITES = {
+    "rules": rules_bench.main,
+    "model": model_bench.main,
+    "service": service_bench.main,
+    "backtest": backtest_bench.main,
+}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(SUITES)

@@ -46,9 +46,7 @@ class Columns:
             column = data[name] if name in data.columns else pd.Series([None] * self.n, index=data.index)
             present = column.notna().to_numpy()
             if spec.type == "list":
-                self.lists[name] = column.map(
-                    lambda v: frozenset(v) if isinstance(v, list | tuple | set) else frozenset()
-                )
+                self.lists[name] = column.map(_as_set)
             elif spec.type == "date":
                 stamps = pd.to_datetime(column, errors="coerce")
                 days = (stamps.to_numpy(dtype="datetime64[D]") - np.datetime64(EPOCH, "D")).astype(float)
@@ -123,7 +121,7 @@ def condition(node: ex.Node, cols: Columns) -> np.ndarray:
 
 
 def _as_set(value: Any) -> frozenset:
-    return frozenset(value) if isinstance(value, list | tuple | set) else frozenset()
+    return frozenset(value) if isinstance(value, list | tuple | set | np.ndarray) else frozenset()
 
 
 def _cents(values: Any) -> np.ndarray:

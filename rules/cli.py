@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -17,6 +20,9 @@ from rules.outcome import Adjudication
 from rules.testing import run_table, table_path
 
 app = typer.Typer(help="Validate, test and explain rulebooks.", no_args_is_help=True)
+# `backtest --claims db` reads history through this, registered by the service (which owns
+# the database; this library never imports it): product name -> table of rule facts.
+HISTORY_LOADERS: dict[str, Callable[[str], pd.DataFrame]] = {}
 console = Console(soft_wrap=True)
 
 
@@ -145,3 +151,60 @@ def compile_cmd(file: Annotated[str, typer.Argument(help="rulebook file or name"
     """Print the durable-rules ruleset a rulebook compiles to."""
     book = rb.load(_resolve(file))
     typer.echo(json.dumps(compile_rulebook(book), ensure_ascii=False, indent=2))
+
+
+def _history(source: str, product: str) -> pd.DataFrame:
+    if source == "db":
+        loader = HISTORY_LOADERS.get("rules")
+        if loader is None:
+            raise typer.BadParameter("no service database is configured", param_hint="--claims")
+        return loader(product)
+    path = Path(source)
+    if not path.exists():
+        raise typer.BadParameter(f"no file {source}", param_hint="--claims")
+    return (
+        pd.read_parquet(path)
+        if path.suffix == ".parquet"
+        else pd.read_csv(path, keep_default_na=False, na_values=[""])
+    )
+
+
+@app.command()
+def backtest(
+    candidate: Annotated[str, typer.Option(help="the candidate rulebook file")],
+    claims: Annotated[str, typer.Option(help="db, or a Parquet/CSV file of claim facts")],
+    baseline: Annotated[
+        str, typer.Option(help="'active' (the shipped version) or a rulebook file")
+    ] = "active",
+    out: Annotated[Path, typer.Option(help="HTML report; JSON is written beside it")] = Path("backtest.html"),
+) -> None:
+    """Evaluate both versions on every historical claim and report what would change."""
+    from rules.backtest import backtest as run
+    from rules.backtest import to_html, to_json
+
+    new = rb.load(_resolve(candidate))
+    old = (
+        rb.load(rb.RULEBOOK_DIR / f"{new.name}.yaml") if baseline == "active" else rb.load(_resolve(baseline))
+    )
+    if old.name != new.name:
+        raise typer.BadParameter(f"baseline is {old.name}, candidate is {new.name}", param_hint="--baseline")
+    with console.status("loading claims"):
+        history = _history(claims, new.name)
+    start = time.perf_counter()
+    report = run(old, new, history)
+    elapsed = time.perf_counter() - start
+    out.write_text(to_html(report), encoding="utf-8")
+    out.with_suffix(".json").write_text(to_json(report), encoding="utf-8")
+    changed = report["changed"]
+    console.print(
+        f"{len(history):,} claims in {elapsed:.1f} s: {changed['any']:,} change (coverage "
+        f"{changed['coverage']:,}, route {changed['route']:,}, amount {changed['payable_amount']:,}, "
+        f"investigation {changed['investigate']:,}); payable delta {report['payable_total']['delta']}"
+    )
+    for kind in ("route_transitions", "coverage_transitions"):
+        moves = {f"{a}→{b}": n for a, row in report[kind].items() for b, n in row.items() if a != b}
+        if moves:
+            console.print(f"{kind.replace('_', ' ')}: " + ", ".join(f"{k} {v:,}" for k, v in moves.items()))
+    if report["never_fire"]["candidate"]:
+        console.print(f"never fire in the candidate: {', '.join(report['never_fire']['candidate'])}")
+    console.print(f"report: {out} and {out.with_suffix('.json')}")
