@@ -14,6 +14,7 @@ from rich.console import Console
 
 from risk_models.cli import HISTORY_LOADERS
 from risk_models.cli import app as model_app
+from rules.cli import HISTORY_LOADERS as RULES_HISTORY
 from rules.cli import app as rules_app
 
 app = typer.Typer(help="Claims adjudication and fraud-risk service.", no_args_is_help=True)
@@ -31,7 +32,14 @@ def _recent():
     return recent_claims()
 
 
+def _rule_facts(product: str):
+    from service.history import rule_facts
+
+    return rule_facts(product)
+
+
 HISTORY_LOADERS.update(labelled=_labelled, recent=_recent)
+RULES_HISTORY.update(rules=_rule_facts)
 app.add_typer(rules_app, name="rules")
 app.add_typer(model_app, name="model")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

@@ -46,3 +46,23 @@ def labelled_claims() -> pd.DataFrame:
 def recent_claims(days: int = 90) -> pd.DataFrame:
     """Claims reported in the last `days` days, for drift checks."""
     return _rows(dt.date.today() - dt.timedelta(days=days), labelled=False)
+
+
+def rule_facts(product: str) -> pd.DataFrame:
+    """Every claim of a product line as its rulebook's facts, with the investigation outcome."""
+    from rules.rulebook import load_shipped  # the rulebooks in force, for their fact lists
+
+    declared = set(load_shipped()[product].facts)
+    engine = make_engine(get_settings().resolved_database_url)
+    rows = []
+    with session_factory(engine)() as session:
+        outcomes = dict(session.execute(select(Investigation.claim_id, Investigation.status)).all())
+        for claim in session.scalars(select(Claim).where(Claim.product == product).order_by(Claim.id)):
+            facts, _ = build_facts(session, claim, declared)
+            if claim.risk_band and "risk_band" in declared:
+                facts["risk_band"] = claim.risk_band
+            rows.append(
+                {"claim_number": claim.claim_number, **facts, "investigation_outcome": outcomes.get(claim.id)}
+            )
+    engine.dispose()
+    return pd.DataFrame(rows)

@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from rules.explain import explain as why_not
+from rules.rulebook import loads
 from service.claims import lifecycle, service, views
 from service.claims.models import Claim, DecisionRecord
 from service.claims.schemas import (
@@ -20,6 +22,8 @@ from service.claims.schemas import (
     ReviewIn,
 )
 from service.deps import CurrentClaim, DbSession, RequestId, RuntimeDep, require
+from service.errors import NotFound
+from service.rulebooks.models import RulebookVersion
 from service.security import Principal
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -203,3 +207,29 @@ def close(
     out = views.detail(session, runtime, claim)
     session.commit()
     return JSONResponse(out)
+
+
+@router.get("/{claim_number}/explain")
+def explain(
+    _: Annotated[Principal, Depends(require(*READERS))],
+    claim: CurrentClaim,
+    session: DbSession,
+) -> JSONResponse:
+    """Why not: for the claim's latest decision, each rule, whether it fired, and what failed."""
+    record = views.latest_adjudication(session, claim)
+    if record is None:
+        raise NotFound(f"claim {claim.claim_number} has no adjudication yet", field="claim_number")
+    stored = session.scalars(
+        select(RulebookVersion).where(RulebookVersion.sha256 == record.rulebook_sha256)
+    ).one()
+    rules = why_not(loads(stored.text, source=stored.source), record.facts)
+    return JSONResponse(
+        {
+            "claim_number": claim.claim_number,
+            "record_seq": record.seq,
+            "rulebook": f"{record.rulebook_name}@{record.rulebook_version}",
+            "facts": record.facts,
+            "fired": [r for r in rules if r["fired"]],
+            "not_fired": [r for r in rules if not r["fired"]],
+        }
+    )

@@ -60,3 +60,20 @@ def test_train_from_db_refuses_too_little_history(database):
     result = CliRunner().invoke(cli, ["model", "train", "--from-db", "--no-register"])
     assert result.exit_code == 2
     assert "1 labelled claims in the database" in result.output
+
+
+def test_backtest_reads_claims_from_the_database(database, tmp_path):
+    flow = database
+    flow.report()
+    flow.report(claimed_amount="8000.00")
+    from service.history import rule_facts
+
+    facts = rule_facts("motor")
+    assert len(facts) == 2 and set(facts["claimed_amount"]) == {"4200.00", "8000.00"}
+    assert "risk_band" in facts.columns and "investigation_outcome" in facts.columns
+    result = CliRunner().invoke(
+        cli,
+        ["rules", "backtest", "--candidate", "motor", "--claims", "db", "--out", str(tmp_path / "b.html")],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 claims" in result.output and "0 change" in result.output

@@ -210,3 +210,14 @@ def test_a_reroute_is_recorded_with_its_reason(flow):
     assert claim["route"] == "complex" and claim["sla"]["tier"] == "complex"
     assert claim["sla"]["reroutes"][-1]["from"] == "simple"
     assert claim["sla"]["reroutes"][-1]["why"] == "DEFAULT_ROUTE"
+
+
+def test_why_not_lists_the_rules_that_did_not_fire(flow):
+    claim = flow.report(claimed_amount="12000.00")
+    explained = flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}/explain")
+    assert explained["rulebook"].startswith("motor@")
+    fired = {r["rule_id"] for r in explained["fired"]}
+    assert fired == {"MOT-COV-001", "MOT-RTE-002"}
+    simple = next(r for r in explained["not_fired"] if r["rule_id"] == "MOT-RTE-001")
+    assert simple["failed"] == "claimed_amount <= params.simple_max_amount"
+    assert simple["facts"] == {"claimed_amount": 12000.0}

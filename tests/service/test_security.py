@@ -13,6 +13,8 @@ MATRIX = [
     ("GET", "/v1/claims", READ),
     ("GET", C, READ),
     ("GET", f"{C}/decisions", READ),
+    ("GET", f"{C}/explain", READ),
+    ("GET", "/v1/reports/sla", {"analyst", "risk_team", "senior_reviewer", "admin"}),
     ("POST", f"{C}/documents", {"claims_system", "specialist", "admin"}),
     ("PATCH", f"{C}/documents/1", {"specialist", "senior_reviewer", "admin"}),
     ("POST", f"{C}/adjudicate", {"specialist", "senior_reviewer", "admin"}),
