@@ -113,7 +113,7 @@ def adjudicate(
     session: Session, runtime: Runtime, claim: Claim, *, actor: str, request_id: str | None
 ) -> tuple[Adjudication, RiskScore | None]:
     """Score the claim, run its rulebook, update it and append the decision record."""
-    engine = runtime.engines[claim.product]
+    engine = runtime.engine_for(session, claim.product)
     book = engine.rulebook
     facts, risk_input = build_facts(session, claim, set(book.facts))
     score = None

@@ -20,6 +20,7 @@ from service.investigations.router import router as investigations_router
 from service.payments.router import router as payments_router
 from service.policies.router import router as policies_router
 from service.reports.router import router as reports_router
+from service.rulebooks.router import router as rulebooks_router
 
 
 def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> FastAPI:
@@ -88,6 +89,13 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
             status_code=200 if ready else 503,
         )
 
-    for router in (policies_router, claims_router, payments_router, investigations_router, reports_router):
+    for router in (
+        policies_router,
+        claims_router,
+        payments_router,
+        investigations_router,
+        reports_router,
+        rulebooks_router,
+    ):
         app.include_router(router)
     return app

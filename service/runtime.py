@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from risk_models.scorer import Scorer
 from rules.engine import RulesEngine
-from rules.rulebook import Rulebook, load_shipped
+from rules.rulebook import Rulebook, load_shipped, loads
 from service.config import Settings
 from service.database import make_engine, session_factory
 from service.rulebooks.models import RulebookVersion
@@ -31,10 +32,41 @@ class Runtime:
     scorer: Scorer | None
     keys: dict[str, Principal] = field(default_factory=dict)
     model_error: str | None = None
+    _by_sha: dict[str, RulesEngine] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def engine_for(self, session: Session, product: str) -> RulesEngine:
+        """Return the engine of the version in force now (read once per request: a switch is atomic).
+
+        Engines are kept by sha256, so every worker picks up an activation on its next claim
+        without a restart, and a request in flight keeps the engine it started with.
+        """
+        sha = session.scalar(
+            select(RulebookVersion.sha256).where(
+                RulebookVersion.name == product, RulebookVersion.status == "active"
+            )
+        )
+        if sha is None:
+            return self.engines[product]
+        engine = self._by_sha.get(sha)
+        if engine is None:
+            with self._lock:
+                engine = self._by_sha.get(sha)
+                if engine is None:
+                    stored = session.scalars(
+                        select(RulebookVersion).where(RulebookVersion.sha256 == sha)
+                    ).one()
+                    engine = RulesEngine(loads(stored.text, source=stored.source))
+                    self._by_sha[sha] = engine
+        return engine
+
+    def rulebook_for(self, session: Session | None, product: str) -> Rulebook:
+        """Return the rulebook in force for a product line."""
+        return self.engine_for(session, product).rulebook if session is not None else self.rulebooks[product]
 
     def close(self) -> None:
         """Free the rulebook engines and the connection pool."""
-        for engine in self.engines.values():
+        for engine in {*self.engines.values(), *self._by_sha.values()}:
             engine.close()
         self.db.dispose()
 
@@ -69,6 +101,7 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
         sessions=sessions,
         rulebooks=rulebooks,
         engines={name: RulesEngine(book) for name, book in rulebooks.items()},
+        _by_sha={},
         scorer=scorer,
         keys=keys,
         model_error=model_error,

@@ -44,9 +44,9 @@ CORE_FIELDS = {
 }
 
 
-def _check_claim_facts(runtime: Runtime, product: str, data: ClaimIn) -> None:
+def _check_claim_facts(session: Session, runtime: Runtime, product: str, data: ClaimIn) -> None:
     """Refuse a peril or product fact the product's rulebook does not know, naming the field."""
-    book = runtime.rulebooks[product]
+    book = runtime.rulebook_for(session, product)
     errors = []
     perils = book.facts["peril"].allowed or ()
     if data.peril not in perils:
@@ -63,7 +63,7 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
     policy = session.scalar(select(Policy).where(Policy.policy_number == data.policy_number))
     if policy is None:
         raise NotFound(f"no policy {data.policy_number}", field="policy_number")
-    _check_claim_facts(runtime, policy.product, data)
+    _check_claim_facts(session, runtime, policy.product, data)
     claim = Claim(
         claim_number=f"TMP-{request_id[:20]}",
         policy=policy,
@@ -167,7 +167,7 @@ def add_document(
 ) -> Document:
     """Register a received document (optionally its content); move on when the checklist fills."""
     lifecycle.check(claim.status, "add_document")
-    codes = [d.spec.code for d in runtime.rulebooks[claim.product].documents]
+    codes = [d.spec.code for d in runtime.rulebook_for(session, claim.product).documents]
     if data.doc_type not in codes:
         raise Unprocessable(
             f"doc_type must be one of {codes}", errors=[{"field": "doc_type", "message": "unknown"}]

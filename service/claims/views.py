@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from service import sla
 from service.claims.lifecycle import allowed_actions
@@ -24,7 +24,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 def clocks(runtime: Runtime, claim: Claim, now: dt.datetime | None = None) -> dict[str, Any]:
     """Return the claim's SLA clocks for its current route (tier)."""
     now = now or dt.datetime.now(dt.UTC)
-    params = runtime.rulebooks[claim.product].params
+    params = runtime.rulebook_for(object_session(claim), claim.product).params
     tier = claim.route or params["default_route"]
     changes = [sla.Change(_utc(e.at), e.new) for e in claim.events if e.kind == "status"]
     reviews = sorted(_utc(r.created_at) for r in claim.reviews if r.created_at is not None)
@@ -59,7 +59,8 @@ def latest_adjudication(session: Session, claim: Claim) -> DecisionRecord | None
 
 def documents(runtime: Runtime, claim: Claim) -> dict[str, Any]:
     """Return the checklist: required (with labels), received and still missing."""
-    labels = {d.spec.code: d.spec.label.as_dict() for d in runtime.rulebooks[claim.product].documents}
+    book = runtime.rulebook_for(object_session(claim), claim.product)
+    labels = {d.spec.code: d.spec.label.as_dict() for d in book.documents}
     received = [d for d in claim.documents if d.status != "rejected"]
     have = {d.doc_type for d in received}
     return {

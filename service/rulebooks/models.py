@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import DateTime, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.database import Base
@@ -22,4 +23,23 @@ class RulebookVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(200))
+    # draft -> approved -> active -> retired; exactly one active version per name.
+    status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
+    uploaded_by: Mapped[str] = mapped_column(String(80), default="shipped", server_default="shipped")
+    approved_by: Mapped[str | None] = mapped_column(String(80))
+    tests: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    backtest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RulebookEvent(Base):
+    """What happened to a rulebook version, by whom: upload, backtest, approval, activation."""
+
+    __tablename__ = "rulebook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("rulebook_versions.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

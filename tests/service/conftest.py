@@ -44,6 +44,7 @@ PEOPLE = {
     "senior_reviewer2": "zhang.min",
     "investigator": "liu.yang",
     "analyst": "zhao.lei",
+    "analyst2": "sun.li",
     "risk_team": "zhou.xin",
     "admin": "admin",
     # li.wei also holds a senior reviewer key: four eyes must still stop her reviewing twice.

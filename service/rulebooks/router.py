@@ -1,0 +1,107 @@
+"""Rulebook endpoints under /v1/rulebooks: upload, read, backtest, approve, activate, roll back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import Field
+from sqlalchemy import select
+
+from service.deps import DbSession, RuntimeDep, require
+from service.rulebooks import service
+from service.rulebooks.models import RulebookVersion
+from service.schemas import Strict
+from service.security import Principal
+
+router = APIRouter(prefix="/v1/rulebooks", tags=["rulebooks"])
+READERS = ("analyst", "risk_team", "senior_reviewer", "specialist")
+
+
+class UploadIn(Strict):
+    """A new rulebook version and the test table it must pass."""
+
+    text: str = Field(min_length=1, max_length=500_000)
+    tests: str = Field(min_length=1, max_length=500_000)
+
+
+@router.post("", status_code=201)
+def upload(
+    who: Annotated[Principal, Depends(require("analyst"))],
+    body: UploadIn,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    """Upload a version: validated, its test table run, stored immutably as a draft."""
+    version = service.upload(session, set(runtime.rulebooks), body.text, body.tests, who)
+    out = service.view(session, version, with_diff=True)
+    session.commit()
+    return JSONResponse(out, status_code=201)
+
+
+@router.get("")
+def listing(_: Annotated[Principal, Depends(require(*READERS))], session: DbSession) -> list[dict[str, Any]]:
+    """List every stored version with its status."""
+    rows = session.scalars(select(RulebookVersion).order_by(RulebookVersion.name, RulebookVersion.id))
+    return [
+        {
+            "name": v.name,
+            "version": v.version,
+            "sha256": v.sha256,
+            "status": v.status,
+            "uploaded_by": v.uploaded_by,
+            "approved_by": v.approved_by,
+        }
+        for v in rows
+    ]
+
+
+@router.get("/{name}/versions/{version}")
+def read(
+    _: Annotated[Principal, Depends(require(*READERS))], name: str, version: str, session: DbSession
+) -> JSONResponse:
+    """Return one version with its tests, backtest, history and diff against the active version."""
+    return JSONResponse(service.view(session, service.get(session, name, version), with_diff=True))
+
+
+def _act(session: DbSession, out: dict[str, Any]) -> JSONResponse:
+    session.commit()
+    return JSONResponse(out)
+
+
+@router.post("/{name}/versions/{version}/backtest")
+def backtest(
+    who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
+) -> JSONResponse:
+    """Backtest the version against the active one on every stored claim; the report is kept."""
+    return _act(session, service.backtest(session, service.get(session, name, version), who))
+
+
+@router.post("/{name}/versions/{version}/approve")
+def approve(
+    who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
+) -> JSONResponse:
+    """Approve a draft (a second analyst, not the uploader)."""
+    found = service.get(session, name, version)
+    service.approve(session, found, who)
+    return _act(session, service.view(session, found))
+
+
+@router.post("/{name}/versions/{version}/activate")
+def activate(
+    who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
+) -> JSONResponse:
+    """Put an approved version in force for every worker, without a restart."""
+    found = service.get(session, name, version)
+    replaced = service.activate(session, found, who)
+    return _act(session, {**service.view(session, found), "replaced": replaced.version})
+
+
+@router.post("/{name}/rollback")
+def rollback(
+    who: Annotated[Principal, Depends(require("analyst"))], name: str, session: DbSession
+) -> JSONResponse:
+    """Return to the version in force before the current one."""
+    previous = service.rollback(session, name, who)
+    return _act(session, service.view(session, previous))

@@ -1,0 +1,224 @@
+"""Rulebook versions in the service: upload (validated and tested), backtest, approve, activate, roll back."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules.backtest import backtest as run_backtest
+from rules.backtest import to_json
+from rules.engine import RulesEngine
+from rules.rulebook import Rulebook, RulebookError, loads
+from rules.testing import Table, run_case
+from service.adjudication import build_facts
+from service.claims.models import Claim
+from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.investigations.models import Investigation
+from service.rulebooks.models import RulebookEvent, RulebookVersion
+from service.security import Principal
+
+
+def event(session: Session, version: RulebookVersion, action: str, who: str, **detail: Any) -> None:
+    """Record what happened to a version (the lifecycle's audit trail)."""
+    session.add(RulebookEvent(version_id=version.id, action=action, actor=who, detail=detail))
+
+
+def active(session: Session, name: str) -> RulebookVersion:
+    """Return the version in force for a product line."""
+    found = session.scalar(
+        select(RulebookVersion).where(RulebookVersion.name == name, RulebookVersion.status == "active")
+    )
+    if found is None:
+        raise NotFound(f"no active {name} rulebook", field="name")
+    return found
+
+
+def get(session: Session, name: str, version: str) -> RulebookVersion:
+    """Return one stored version or 404."""
+    found = session.scalar(
+        select(RulebookVersion).where(RulebookVersion.name == name, RulebookVersion.version == version)
+    )
+    if found is None:
+        raise NotFound(f"no {name} rulebook version {version}", field="version")
+    return found
+
+
+def _run_tests(book: Rulebook, tests_text: str) -> dict[str, Any]:
+    try:
+        table = Table.model_validate(yaml.safe_load(tests_text))
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise Unprocessable(f"the test table cannot be read: {exc}", field="tests") from None
+    fired: set[str] = set()
+    failures = []
+    with RulesEngine(book) as engine:
+        for case in table.cases:
+            result = run_case(engine, table.base, case)
+            failures += [{"case": case.name, "failure": f} for f in result.failures]
+            if result.adjudication is not None:
+                fired.update(result.adjudication.rules_fired)
+    unfired = [r.id for r in book.rules if r.id not in fired]
+    summary = {"cases": len(table.cases), "failures": failures, "rules_no_case_fires": unfired}
+    if failures or unfired:
+        raise Unprocessable(
+            f"{len(failures)} test failure(s); rules no case fires: {unfired or 'none'}",
+            field="tests",
+            errors=[{"field": f"tests: {f['case']}", "message": f["failure"]} for f in failures],
+            rules_no_case_fires=unfired,
+        )
+    return summary
+
+
+def upload(session: Session, known: set[str], text: str, tests: str, who: Principal) -> RulebookVersion:
+    """Store a new version as a draft: it must load cleanly and pass its own test table."""
+    try:
+        book = loads(text, source="upload.yaml")
+    except RulebookError as exc:
+        errors = [
+            {"field": f"text line {p.line} column {p.column}", "message": f"{p.where}: {p.message}"}
+            for p in exc.problems
+        ]
+        raise Unprocessable(
+            f"{len(errors)} problem(s) in the rulebook", field="text", errors=errors
+        ) from None
+    if book.name not in known:
+        raise Unprocessable(f"no product line {book.name!r}", field="text")
+    if session.scalar(
+        select(RulebookVersion.id).where(
+            RulebookVersion.name == book.name, RulebookVersion.version == book.version
+        )
+    ):
+        raise Conflict(
+            f"{book.name} version {book.version} already exists: versions are immutable", field="version"
+        )
+    if session.scalar(select(RulebookVersion.id).where(RulebookVersion.sha256 == book.sha256)):
+        raise Conflict("this exact rulebook text is already stored", field="text")
+    summary = _run_tests(book, tests)
+    version = RulebookVersion(
+        name=book.name,
+        version=book.version,
+        sha256=book.sha256,
+        text=text,
+        source=f"{book.name}.yaml",
+        status="draft",
+        uploaded_by=who.name,
+        tests=summary,
+    )
+    session.add(version)
+    session.flush()
+    event(session, version, "uploaded", who.name, sha256=book.sha256, tests=summary["cases"])
+    return version
+
+
+def view(session: Session, version: RulebookVersion, with_diff: bool = False) -> dict[str, Any]:
+    """Show a version (with its diff against the active one)."""
+    events = session.scalars(
+        select(RulebookEvent).where(RulebookEvent.version_id == version.id).order_by(RulebookEvent.id)
+    )
+    out = {
+        "name": version.name,
+        "version": version.version,
+        "sha256": version.sha256,
+        "status": version.status,
+        "uploaded_by": version.uploaded_by,
+        "approved_by": version.approved_by,
+        "tests": version.tests,
+        "backtest": version.backtest,
+        "history": [{"action": e.action, "actor": e.actor, "at": str(e.at), **e.detail} for e in events],
+    }
+    if with_diff:
+        current = active(session, version.name)
+        out["diff_against_active"] = "".join(
+            difflib.unified_diff(
+                current.text.splitlines(keepends=True),
+                version.text.splitlines(keepends=True),
+                fromfile=f"{current.name} {current.version} (active)",
+                tofile=f"{version.name} {version.version}",
+            )
+        )
+    return out
+
+
+def history_facts(session: Session, book: Rulebook) -> pd.DataFrame:
+    """Every stored claim of the product line as rule facts, with its investigation outcome."""
+    outcomes = dict(session.execute(select(Investigation.claim_id, Investigation.status)).all())
+    rows = []
+    for claim in session.scalars(select(Claim).where(Claim.product == book.name).order_by(Claim.id)):
+        facts, _ = build_facts(session, claim, set(book.facts))
+        if claim.risk_band:
+            facts["risk_band"] = claim.risk_band
+        rows.append(
+            {"claim_number": claim.claim_number, **facts, "investigation_outcome": outcomes.get(claim.id)}
+        )
+    return pd.DataFrame(rows)
+
+
+def backtest(session: Session, version: RulebookVersion, who: Principal) -> dict[str, Any]:
+    """Run the version against the active one on the stored history; keep the report."""
+    current = active(session, version.name)
+    baseline, candidate = (
+        loads(current.text, source=current.source),
+        loads(version.text, source=version.source),
+    )
+    claims = history_facts(session, candidate)
+    if claims.empty:
+        raise Conflict(f"no stored {version.name} claims to backtest on", field="name")
+    import json
+
+    report = json.loads(to_json(run_backtest(baseline, candidate, claims)))
+    version.backtest = report
+    event(session, version, "backtested", who.name, claims=report["claims"], changed=report["changed"]["any"])
+    return report
+
+
+def approve(session: Session, version: RulebookVersion, who: Principal) -> None:
+    """Approve a draft; four eyes: not by the analyst who uploaded it."""
+    if version.status != "draft":
+        raise Conflict(
+            f"only a draft can be approved; this version is {version.status}", state=version.status
+        )
+    if who.name == version.uploaded_by:
+        raise Conflict(f"four eyes: {who.name} uploaded this version and cannot approve it", rule="four_eyes")
+    version.status, version.approved_by = "approved", who.name
+    event(session, version, "approved", who.name)
+
+
+def activate(
+    session: Session, version: RulebookVersion, who: Principal, action: str = "activated"
+) -> RulebookVersion:
+    """Put a version in force; the one it replaces is retired. Workers pick it up on their next claim."""
+    if version.status not in ("approved", "retired") or (
+        version.status == "retired" and action != "rolled_back"
+    ):
+        raise Conflict(
+            f"only an approved version can be activated; this one is {version.status}", state=version.status
+        )
+    current = active(session, version.name)
+    current.status = "retired"
+    session.flush()  # one active version at a time, even inside this transaction
+    version.status = "active"
+    event(session, version, action, who.name, replaced=current.version)
+    return current
+
+
+def rollback(session: Session, name: str, who: Principal) -> RulebookVersion:
+    """Return to the version that was in force before the current one."""
+    current = active(session, name)
+    last = session.scalar(
+        select(RulebookEvent)
+        .where(RulebookEvent.version_id == current.id, RulebookEvent.action.in_(["activated", "rolled_back"]))
+        .order_by(RulebookEvent.id.desc())
+        .limit(1)
+    )
+    if last is None or "replaced" not in last.detail:
+        raise Conflict(f"{name} {current.version} has no earlier version to return to", state="active")
+    previous = get(session, name, last.detail["replaced"])
+    if who.role not in ("analyst", "admin"):
+        raise Forbidden("only analysts roll rulebooks back", role=who.role)
+    activate(session, previous, who, action="rolled_back")
+    return previous

@@ -1,0 +1,55 @@
+"""A rulebook change over HTTP: upload, backtest, second-analyst approval, activation, rollback."""
+
+from rules.rulebook import RULEBOOK_DIR
+
+TEXT = (RULEBOOK_DIR / "motor.yaml").read_text(encoding="utf-8")
+TESTS = (RULEBOOK_DIR / "motor.tests.yaml").read_text(encoding="utf-8")
+CANDIDATE = TEXT.replace('version: "2026.11.1"', 'version: "2026.12.1"').replace(
+    "  late_report_days: 3 ", "  late_report_days: 5 "
+)
+
+
+def test_upload_backtest_approve_activate_and_roll_back(flow):
+    flow.report()  # history for the backtest
+    uploaded = flow.call("analyst", "POST", "/v1/rulebooks", {"text": CANDIDATE, "tests": TESTS}, expect=201)
+    assert uploaded["status"] == "draft" and uploaded["tests"]["cases"] == 28
+    assert "-  late_report_days: 3" in uploaded["diff_against_active"]
+    assert "+  late_report_days: 5" in uploaded["diff_against_active"]
+    path = "/v1/rulebooks/motor/versions/2026.12.1"
+
+    report = flow.call("analyst", "POST", f"{path}/backtest")
+    assert report["claims"] >= 1 and report["candidate"]["version"] == "2026.12.1"
+    assert flow.call("analyst", "POST", f"{path}/activate", expect=409)["state"] == "draft"
+    assert flow.call("analyst", "POST", f"{path}/approve", expect=409)["rule"] == "four_eyes"
+    approved = flow.call("analyst2", "POST", f"{path}/approve")
+    assert approved["status"] == "approved" and approved["approved_by"] == "sun.li"
+
+    activated = flow.call("analyst2", "POST", f"{path}/activate")
+    assert activated["status"] == "active" and activated["replaced"] == "2026.11.1"
+    claim = flow.report()
+    assert claim["rulebook"] == "motor@2026.12.1"  # in force without a restart
+    records = flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}/decisions")
+    assert records[1]["rulebook_version"] == "2026.12.1"
+
+    back = flow.call("analyst", "POST", "/v1/rulebooks/motor/rollback")
+    assert back["version"] == "2026.11.1" and back["status"] == "active"
+    assert flow.report()["rulebook"] == "motor@2026.11.1"
+    listed = {(v["name"], v["version"]): v["status"] for v in flow.call("risk_team", "GET", "/v1/rulebooks")}
+    assert listed[("motor", "2026.12.1")] == "retired" and listed[("motor", "2026.11.1")] == "active"
+    history = flow.call("analyst", "GET", path)["history"]
+    assert [h["action"] for h in history] == ["uploaded", "backtested", "approved", "activated"]
+
+
+def test_a_broken_rulebook_or_failing_tests_are_refused(flow):
+    broken = CANDIDATE.replace("when: driver_intoxicated\n", "when: driver_drunk\n")
+    problem = flow.call("analyst", "POST", "/v1/rulebooks", {"text": broken, "tests": TESTS}, expect=422)
+    assert problem["field"] == "text"
+    assert "unknown fact 'driver_drunk'" in problem["errors"][0]["message"]
+    lower = CANDIDATE.replace("  simple_max_amount: 10000 ", "  simple_max_amount: 5000 ")
+    failing = flow.call("analyst", "POST", "/v1/rulebooks", {"text": lower, "tests": TESTS}, expect=422)
+    assert failing["field"] == "tests" and failing["errors"]
+    assert (
+        flow.call("analyst", "POST", "/v1/rulebooks", {"text": TEXT, "tests": TESTS}, expect=409)["field"]
+        == "version"
+    )
+    assert flow.call("claims_system", "POST", "/v1/rulebooks", {"text": TEXT, "tests": TESTS}, expect=403)
