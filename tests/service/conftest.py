@@ -27,15 +27,6 @@ from service.database import make_engine
 from service.db import upgrade
 from service.main import create_app
 
-ROLES = (
-    "claims_system",
-    "specialist",
-    "senior_reviewer",
-    "investigator",
-    "analyst",
-    "risk_team",
-    "admin",
-)
 PEOPLE = {
     "claims_system": "claims-system",
     "specialist": "li.wei",
