@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.service.conftest import KEYS, ROLES, headers
+from service.security import ROLES
+from tests.service.conftest import KEYS, headers
 
 READ = {"claims_system", "specialist", "senior_reviewer", "investigator", "analyst", "risk_team", "admin"}
 C = "/v1/claims/CLM-2026-0000000"
