@@ -132,29 +132,23 @@ def _follow_documents(
             adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
             if not set(claim.required_documents) <= have:
                 return  # the new facts require more documents
-        lifecycle.apply(claim, "documents_complete")
-        audit.record(
-            session,
-            claim,
-            kind="status",
-            actor_type="system",
-            actor="service",
-            outcome={"status": claim.status, "why": "documents complete"},
-            request_id=request_id,
-        )
+        action, why = "documents_complete", "documents complete"
     elif claim.status in ("under_review", "senior_review") and not complete:
         if not adjudicated:
             adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
-        lifecycle.apply(claim, "documents_incomplete")
-        audit.record(
-            session,
-            claim,
-            kind="status",
-            actor_type="system",
-            actor="service",
-            outcome={"status": claim.status, "why": "a required document was rejected"},
-            request_id=request_id,
-        )
+        action, why = "documents_incomplete", "a required document was rejected"
+    else:
+        return
+    lifecycle.apply(claim, action)
+    audit.record(
+        session,
+        claim,
+        kind="status",
+        actor_type="system",
+        actor="service",
+        outcome={"status": claim.status, "why": why},
+        request_id=request_id,
+    )
 
 
 def add_document(
