@@ -18,6 +18,7 @@ from service import audit, observability
 from service.claims.models import Claim
 from service.errors import Unprocessable
 from service.investigations.models import Investigation
+from service.rulebooks.models import RulebookVersion, ShadowResult
 from service.runtime import Runtime
 
 POLICY_OPTION_FACTS = ("theft_cover", "earthquake_cover")
@@ -171,7 +172,43 @@ def adjudicate(
     )
     if result.investigate:
         open_investigation(session, claim, score, request_id)
+    shadow(session, runtime, claim, facts, result)
     return result, score
+
+
+def _brief(result: Adjudication) -> dict[str, Any]:
+    return {
+        "coverage": result.coverage,
+        "route": result.route,
+        "payable_amount": str(result.payable_amount),
+        "investigate": result.investigate,
+        "reason_codes": list(result.reason_codes),
+    }
+
+
+def shadow(
+    session: Session, runtime: Runtime, claim: Claim, facts: dict[str, Any], result: Adjudication
+) -> None:
+    """Evaluate a shadowed candidate on the same facts; keep what it would have decided, decide nothing."""
+    version = session.scalar(
+        select(RulebookVersion).where(RulebookVersion.name == claim.product, RulebookVersion.shadow.is_(True))
+    )
+    if version is None:
+        return
+    try:
+        other = _brief(runtime.engine_by_sha(session, version.sha256).evaluate(facts))
+    except InvalidFacts as exc:
+        other = {"error": str(exc)}
+    mine = _brief(result)
+    differs = any(
+        other.get(k) != mine[k]
+        for k in ("coverage", "route", "payable_amount", "investigate", "reason_codes")
+    )
+    session.add(
+        ShadowResult(
+            version_id=version.id, claim_number=claim.claim_number, active=mine, shadow=other, differs=differs
+        )
+    )
 
 
 def open_investigation(

@@ -13,7 +13,7 @@ from service.database import Base
 from service.investigations.models import Investigation
 from service.payments.models import Payment
 from service.policies.models import Policy
-from service.rulebooks.models import RulebookVersion
+from service.rulebooks.models import RulebookEvent, RulebookVersion, ShadowResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 target_metadata = Base.metadata
@@ -27,6 +27,8 @@ TABLES = (
     Payment,
     Investigation,
     RulebookVersion,
+    RulebookEvent,
+    ShadowResult,
 )
 
 

@@ -46,8 +46,10 @@ class Runtime:
                 RulebookVersion.name == product, RulebookVersion.status == "active"
             )
         )
-        if sha is None:
-            return self.engines[product]
+        return self.engines[product] if sha is None else self.engine_by_sha(session, sha)
+
+    def engine_by_sha(self, session: Session, sha: str) -> RulesEngine:
+        """Return the engine of one stored version, compiled once per process."""
         engine = self._by_sha.get(sha)
         if engine is None:
             with self._lock:

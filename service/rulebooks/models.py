@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.database import Base
@@ -29,6 +29,8 @@ class RulebookVersion(Base):
     approved_by: Mapped[str | None] = mapped_column(String(80))
     tests: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     backtest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Evaluated beside the active version on live claims, without affecting any decision.
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -42,4 +44,18 @@ class RulebookEvent(Base):
     action: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(80))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ShadowResult(Base):
+    """What a shadowed version would have decided for one live adjudication."""
+
+    __tablename__ = "shadow_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("rulebook_versions.id"), index=True)
+    claim_number: Mapped[str] = mapped_column(String(30))
+    active: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shadow: Mapped[dict[str, Any]] = mapped_column(JSON)
+    differs: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -105,3 +105,21 @@ def rollback(
     """Return to the version in force before the current one."""
     previous = service.rollback(session, name, who)
     return _act(session, service.view(session, previous))
+
+
+@router.post("/{name}/versions/{version}/shadow")
+def shadow(
+    who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
+) -> JSONResponse:
+    """Evaluate this version beside the active one on live traffic, without affecting decisions."""
+    found = service.get(session, name, version)
+    service.start_shadow(session, found, who)
+    return _act(session, service.view(session, found))
+
+
+@router.get("/{name}/versions/{version}/shadow-report")
+def shadow_report(
+    _: Annotated[Principal, Depends(require(*READERS))], name: str, version: str, session: DbSession
+) -> JSONResponse:
+    """What the shadowed version would have decided differently, so far."""
+    return JSONResponse(service.shadow_report(session, service.get(session, name, version)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -20,7 +21,7 @@ from service.adjudication import build_facts
 from service.claims.models import Claim
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.investigations.models import Investigation
-from service.rulebooks.models import RulebookEvent, RulebookVersion
+from service.rulebooks.models import RulebookEvent, RulebookVersion, ShadowResult
 from service.security import Principal
 
 
@@ -201,7 +202,7 @@ def activate(
     current = active(session, version.name)
     current.status = "retired"
     session.flush()  # one active version at a time, even inside this transaction
-    version.status = "active"
+    version.status, version.shadow = "active", False
     event(session, version, action, who.name, replaced=current.version)
     return current
 
@@ -222,3 +223,40 @@ def rollback(session: Session, name: str, who: Principal) -> RulebookVersion:
         raise Forbidden("only analysts roll rulebooks back", role=who.role)
     activate(session, previous, who, action="rolled_back")
     return previous
+
+
+def start_shadow(session: Session, version: RulebookVersion, who: Principal) -> None:
+    """Evaluate this version beside the active one on live claims (one shadow per product line)."""
+    if version.status == "active":
+        raise Conflict("the active version cannot shadow itself", state=version.status)
+    for other in session.scalars(select(RulebookVersion).where(RulebookVersion.name == version.name)):
+        other.shadow = other.id == version.id
+    event(session, version, "shadow_started", who.name)
+
+
+def shadow_report(session: Session, version: RulebookVersion) -> dict[str, Any]:
+    """Differences so far between the shadowed version and the decisions actually made."""
+    query = select(ShadowResult).where(ShadowResult.version_id == version.id).order_by(ShadowResult.id)
+    rows = list(session.scalars(query))
+    differing = [r for r in rows if r.differs]
+    moves: dict[str, int] = {}
+    delta = Decimal("0.00")
+    for row in differing:
+        for key in ("coverage", "route"):
+            before, after = row.active[key], row.shadow.get(key)
+            if before != after:
+                moves[f"{key}: {before}->{after}"] = moves.get(f"{key}: {before}->{after}", 0) + 1
+        if "payable_amount" in row.shadow:
+            delta += Decimal(row.shadow["payable_amount"]) - Decimal(row.active["payable_amount"])
+    return {
+        "name": version.name,
+        "version": version.version,
+        "shadow": version.shadow,
+        "evaluated": len(rows),
+        "differing": len(differing),
+        "transitions": moves,
+        "payable_delta": str(delta),
+        "examples": [
+            {"claim": r.claim_number, "active": r.active, "shadow": r.shadow} for r in differing[:25]
+        ],
+    }

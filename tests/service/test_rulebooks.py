@@ -53,3 +53,28 @@ def test_a_broken_rulebook_or_failing_tests_are_refused(flow):
         == "version"
     )
     assert flow.call("claims_system", "POST", "/v1/rulebooks", {"text": TEXT, "tests": TESTS}, expect=403)
+
+
+def test_shadow_mode_reports_differences_without_changing_decisions(flow):
+    import datetime as dt
+
+    flow.call("analyst", "POST", "/v1/rulebooks", {"text": CANDIDATE, "tests": TESTS}, expect=201)
+    path = "/v1/rulebooks/motor/versions/2026.12.1"
+    started = flow.call("analyst", "POST", f"{path}/shadow")
+    assert started["history"][-1]["action"] == "shadow_started"
+    # reported four days after the incident: late for the active version (3 days), not for the shadow (5)
+    incident = (dt.datetime.now() - dt.timedelta(days=4)).replace(microsecond=0, hour=10)
+    late = flow.report(incident_at=incident.isoformat())
+    assert late["rulebook"] == "motor@2026.11.1"  # decisions still come from the active version
+    assert "LATE_REPORT" in [r["code"] for r in late["adjudication"]["reasons"]]
+    flow.report()
+    report = flow.call("risk_team", "GET", f"{path}/shadow-report")
+    assert report["evaluated"] == 2 and report["differing"] == 1
+    example = report["examples"][0]
+    assert example["claim"] == late["claim_number"]
+    assert "LATE_REPORT" in example["active"]["reason_codes"]
+    assert "LATE_REPORT" not in example["shadow"]["reason_codes"]
+    assert (
+        flow.call("analyst", "POST", "/v1/rulebooks/motor/versions/2026.11.1/shadow", expect=409)["state"]
+        == "active"
+    )

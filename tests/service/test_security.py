@@ -16,6 +16,7 @@ MATRIX = [
     ("GET", f"{C}/decisions", READ),
     ("GET", f"{C}/explain", READ),
     ("GET", "/v1/reports/sla", {"analyst", "risk_team", "senior_reviewer", "admin"}),
+    ("POST", "/v1/rulebooks/motor/versions/9.9/shadow", {"analyst", "admin"}),
     ("POST", f"{C}/documents", {"claims_system", "specialist", "admin"}),
     ("PATCH", f"{C}/documents/1", {"specialist", "senior_reviewer", "admin"}),
     ("POST", f"{C}/adjudicate", {"specialist", "senior_reviewer", "admin"}),
