@@ -9,6 +9,7 @@ from typing import Any
 from rules import expressions as ex
 from rules import facts as fact_io
 from rules.facts import EPOCH
+from rules.reference import with_documents
 from rules.rulebook import Rulebook
 
 
@@ -33,9 +34,7 @@ def _shown(rulebook: Rulebook, name: str, value: Any) -> Any:
 def explain(rulebook: Rulebook, raw: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Return every rule with whether it fired and, if not, the failed condition and its facts."""
     encoded = fact_io.encode(rulebook.facts, fact_io.check(rulebook.facts, raw))
-    required = [d.spec.code for d in rulebook.documents if ex.evaluate(d.condition, encoded)]
-    missing = [d for d in required if d not in set(encoded.get("documents_received", ()))]
-    facts = {**encoded, "documents_complete": not missing, "missing_documents_count": len(missing)}
+    facts, _ = with_documents(rulebook, encoded)
     out = []
     for rule in rulebook.rules:
         failed = first_failure(rule.condition, facts)

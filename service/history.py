@@ -7,11 +7,13 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import select
 
+from rules.rulebook import load_shipped, loads
 from service.adjudication import build_facts
 from service.claims.models import Claim
 from service.config import get_settings
 from service.database import make_engine, session_factory
 from service.investigations.models import Investigation
+from service.rulebooks.models import RulebookVersion
 
 
 def _rows(since: dt.date | None, labelled: bool) -> pd.DataFrame:
@@ -50,19 +52,14 @@ def recent_claims(days: int = 90) -> pd.DataFrame:
 
 def rule_facts(product: str) -> pd.DataFrame:
     """Every claim of a product line as its rulebook's facts, with the investigation outcome."""
-    from rules.rulebook import load_shipped  # the rulebooks in force, for their fact lists
+    from service.rulebooks.service import history_facts
 
-    declared = set(load_shipped()[product].facts)
     engine = make_engine(get_settings().resolved_database_url)
-    rows = []
     with session_factory(engine)() as session:
-        outcomes = dict(session.execute(select(Investigation.claim_id, Investigation.status)).all())
-        for claim in session.scalars(select(Claim).where(Claim.product == product).order_by(Claim.id)):
-            facts, _ = build_facts(session, claim, declared)
-            if claim.risk_band and "risk_band" in declared:
-                facts["risk_band"] = claim.risk_band
-            rows.append(
-                {"claim_number": claim.claim_number, **facts, "investigation_outcome": outcomes.get(claim.id)}
-            )
+        active = session.scalar(
+            select(RulebookVersion).where(RulebookVersion.name == product, RulebookVersion.status == "active")
+        )
+        book = loads(active.text, source=active.source) if active else load_shipped()[product]
+        frame = history_facts(session, book)
     engine.dispose()
-    return pd.DataFrame(rows)
+    return frame

@@ -41,11 +41,16 @@ class Runtime:
         Engines are kept by sha256, so every worker picks up an activation on its next claim
         without a restart, and a request in flight keeps the engine it started with.
         """
-        sha = session.scalar(
-            select(RulebookVersion.sha256).where(
-                RulebookVersion.name == product, RulebookVersion.status == "active"
+        # One read per unit of work: the whole request sees one version, and views that need
+        # the rulebook again (labels, SLA days) do not go back to the database.
+        active = session.info.setdefault("active_rulebooks", {})
+        if product not in active:
+            active[product] = session.scalar(
+                select(RulebookVersion.sha256).where(
+                    RulebookVersion.name == product, RulebookVersion.status == "active"
+                )
             )
-        )
+        sha = active[product]
         return self.engines[product] if sha is None else self.engine_by_sha(session, sha)
 
     def engine_by_sha(self, session: Session, sha: str) -> RulesEngine:
@@ -68,7 +73,7 @@ class Runtime:
 
     def close(self) -> None:
         """Free the rulebook engines and the connection pool."""
-        for engine in {*self.engines.values(), *self._by_sha.values()}:
+        for engine in {*self.engines.values(), *self._by_sha.values()}:  # a set: shipped ones are in both
             engine.close()
         self.db.dispose()
 
@@ -103,11 +108,12 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
         sessions=sessions,
         rulebooks=rulebooks,
         engines={name: RulesEngine(book) for name, book in rulebooks.items()},
-        _by_sha={},
+        _by_sha={},  # filled below with the shipped engines, so none is compiled twice
         scorer=scorer,
         keys=keys,
         model_error=model_error,
     )
+    runtime._by_sha.update({engine.rulebook.sha256: engine for engine in runtime.engines.values()})
     store_rulebooks(runtime)
     return runtime
 

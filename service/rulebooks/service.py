@@ -203,6 +203,7 @@ def activate(
     current.status = "retired"
     session.flush()  # one active version at a time, even inside this transaction
     version.status, version.shadow = "active", False
+    session.info.pop("active_rulebooks", None)  # this unit of work now sees the new version
     event(session, version, action, who.name, replaced=current.version)
     return current
 
