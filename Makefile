@@ -21,6 +21,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
 install-test: $(VENV)/.installed-test
 
 run: install
@@ -38,7 +42,7 @@ lint: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-bench: install
+bench: $(VENV)/.installed-bench
 	scripts/with-postgres $(BIN)/python -m bench
 
 clean:

@@ -12,6 +12,7 @@ import asyncio
 import cProfile
 import datetime as dt
 import io
+import json
 import os
 import pstats
 import random
@@ -23,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
 import httpx
 from rich.console import Console
 from sqlalchemy import create_engine, text
@@ -150,26 +152,33 @@ class Load:
         self.created: list[str] = []
         self.failures: list[str] = []
 
-    async def intake(self, client: httpx.AsyncClient, scheduled: float | None = None) -> float:
+    def client(self, connections: int = 200) -> aiohttp.ClientSession:
+        """One keep-alive connection pool for a run."""
+        return aiohttp.ClientSession(
+            base_url=self.base,
+            connector=aiohttp.TCPConnector(limit=connections),
+            timeout=aiohttp.ClientTimeout(total=60),
+        )
+
+    async def intake(self, client: aiohttp.ClientSession, scheduled: float | None = None) -> float:
         body = _fnol(self.rng.choice(self.policies), self.rng)
         start = scheduled if scheduled is not None else time.perf_counter()
         try:
-            response = await client.post("/v1/claims", json=body, headers=_headers("system"))
-        except httpx.HTTPError as exc:
+            async with client.post("/v1/claims", json=body, headers=_headers("system")) as response:
+                status, payload = response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             self.failures.append(f"intake {exc.__class__.__name__}: {exc}")
             return time.perf_counter() - start
         elapsed = time.perf_counter() - start
-        if response.status_code == 201:
-            self.created.append(response.json()["claim_number"])
+        if status == 201:
+            self.created.append(json.loads(payload)["claim_number"])
         else:
-            self.failures.append(f"{response.status_code} {response.text[:200]}")
+            self.failures.append(f"{status} {payload[:200]!r}")
         return elapsed
 
     async def open_loop(self, rate: int, seconds: int) -> tuple[list[float], float]:
         """Send `rate` claims a second; latency counts from the scheduled send (no coordinated omission)."""
-        async with httpx.AsyncClient(
-            base_url=self.base, timeout=60, limits=httpx.Limits(max_connections=200)
-        ) as client:
+        async with self.client() as client:
             begin = time.perf_counter()
             tasks = []
             for i in range(rate * seconds):
@@ -181,7 +190,7 @@ class Load:
 
     async def closed_loop(self, concurrency: int, seconds: int) -> tuple[list[float], float]:
         """`concurrency` clients each sending the next claim as soon as the last one returns."""
-        async with httpx.AsyncClient(base_url=self.base, timeout=60) as client:
+        async with self.client(concurrency) as client:
             stop = time.perf_counter() + seconds
             latencies: list[float] = []
 
@@ -196,19 +205,22 @@ class Load:
     async def lifecycle(self, numbers: list[str], concurrency: int = 8) -> dict[str, list[float]]:
         """Documents, review, decision and payment for each claim, several claims at once."""
         steps: dict[str, list[float]] = {"documents": [], "review": [], "decision": [], "payment": []}
-        async with httpx.AsyncClient(base_url=self.base, timeout=60) as client:
+        async with self.client(concurrency) as client:
 
             async def call(step: str, who: str, method: str, path: str, body=None, **headers) -> dict:
                 start = time.perf_counter()
                 try:
-                    response = await client.request(method, path, json=body, headers=_headers(who, **headers))
-                except httpx.HTTPError as exc:
+                    async with client.request(
+                        method, path, json=body, headers=_headers(who, **headers)
+                    ) as response:
+                        status, payload = response.status, await response.read()
+                except (aiohttp.ClientError, TimeoutError) as exc:
                     self.failures.append(f"{step} {exc.__class__.__name__}: {exc}")
                     return {"status": None, "on_hold": True, "claim": {}, "documents": {"missing": []}}
                 steps[step].append(time.perf_counter() - start)
-                if response.status_code >= 400:
-                    self.failures.append(f"{step} {response.status_code} {response.text[:200]}")
-                return response.json()
+                if status >= 400:
+                    self.failures.append(f"{step} {status} {payload[:200]!r}")
+                return json.loads(payload)
 
             async def one(number: str) -> None:
                 claim = await call("documents", "analyst", "GET", f"/v1/claims/{number}")

@@ -3,65 +3,91 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, Select, bindparam, case, distinct, func, select
+from sqlalchemy.orm import Session, aliased
 
 from risk_models.features import FeatureError
 from risk_models.scorer import RiskScore
 from rules.facts import InvalidFacts
 from rules.outcome import Adjudication
+from rules.rulebook import Rulebook
 from service import audit, observability
 from service.claims.models import Claim
 from service.errors import Unprocessable
 from service.investigations.models import Investigation
-from service.rulebooks.models import RulebookVersion, ShadowResult
+from service.rulebooks.models import ShadowResult
 from service.runtime import Runtime
 
 POLICY_OPTION_FACTS = ("theft_cover", "earthquake_cover")
 
 
+def _history_query() -> Select:
+    """The one query behind `history`, built once: bound values change, the statement does not."""
+    cid, day = bindparam("claim_id"), bindparam("report_date", type_=Date)
+    other = Claim.id != cid
+    earlier = Claim.id < bindparam("earlier_than")
+    recent = other & (Claim.report_date >= bindparam("year_ago", type_=Date)) & (Claim.report_date <= day)
+    same_payee = earlier & (Claim.payee_account == bindparam("payee"))
+    peer = aliased(Claim)
+    provider_load = (
+        select(func.count())
+        .where(
+            peer.provider == bindparam("provider"),  # NULL matches nothing: no provider, no load
+            peer.id != cid,
+            peer.report_date >= bindparam("window", type_=Date),
+            peer.report_date <= day,
+        )
+        .scalar_subquery()
+    )
+    return select(
+        func.count(case((recent, 1))),
+        func.coalesce(func.sum(case((other, Claim.paid_amount))), 0),
+        func.count(case((earlier, 1))),
+        func.count(distinct(case((earlier, Claim.payee_account)))),
+        func.count(case((same_payee, 1))),
+        func.min(case((same_payee, Claim.report_date))),
+        provider_load,
+    ).where(Claim.policy_id == bindparam("policy_id"))
+
+
+HISTORY = _history_query()
+NOT_STORED = 2**31 - 1  # the id a claim not yet stored compares as: after every stored one (INTEGER max)
+
+
 def history(session: Session, claim: Claim) -> dict[str, Any]:
-    """Facts that come from the policy's and the provider's other claims."""
-    year_ago = claim.report_date - dt.timedelta(days=365)
-    recent = (Claim.report_date >= year_ago) & (Claim.report_date <= claim.report_date)
-    # One pass over the policy's other claims: how many in the last year, and what was paid.
-    prior, paid_elsewhere = session.execute(
-        select(func.count(case((recent, 1))), func.coalesce(func.sum(Claim.paid_amount), 0)).where(
-            Claim.policy_id == claim.policy_id, Claim.id != claim.id
-        )
+    """Facts that come from the policy's and the provider's other claims (one query).
+
+    Works for a claim not yet stored (its id is None: every stored claim is another, earlier one).
+    """
+    row = session.execute(
+        HISTORY,
+        {
+            "claim_id": claim.id if claim.id is not None else -1,
+            "earlier_than": claim.id if claim.id is not None else NOT_STORED,
+            "report_date": claim.report_date,
+            "year_ago": claim.report_date - dt.timedelta(days=365),
+            "window": claim.report_date - dt.timedelta(days=90),
+            "payee": claim.payee_account,
+            "provider": claim.provider or None,
+            "policy_id": claim.policy.id,
+        },
     ).one()
-    earlier = session.execute(
-        select(Claim.payee_account, func.min(Claim.report_date))
-        .where(Claim.policy_id == claim.policy_id, Claim.id < claim.id)
-        .group_by(Claim.payee_account)
-    ).all()
-    first_seen = {account: seen for account, seen in earlier}
+    prior, paid_elsewhere, n_earlier, accounts, payee_seen, payee_first, load = row
     changed_days = None
-    if earlier and (claim.payee_account not in first_seen or len(first_seen) > 1):
+    if n_earlier and (not payee_seen or accounts > 1):
         # The payee account differs from one used before: days since this account appeared.
-        since = first_seen.get(claim.payee_account, claim.report_date)
+        since = payee_first if payee_seen else claim.report_date
         changed_days = (claim.report_date - since).days
-    provider_load = 0
-    if claim.provider:
-        window = claim.report_date - dt.timedelta(days=90)
-        provider_load = session.scalar(
-            select(func.count()).where(
-                Claim.provider == claim.provider,
-                Claim.id != claim.id,
-                Claim.report_date >= window,
-                Claim.report_date <= claim.report_date,
-            )
-        )
     remaining = max(claim.policy.sum_insured - Decimal(paid_elsewhere or 0), Decimal("0.00"))
     return {
         "prior_claims_12m": int(prior or 0),
         "sum_insured_remaining": remaining.quantize(Decimal("0.01")),
         "bank_account_changed_days": changed_days,
-        "provider_claims_90d": int(provider_load or 0),
+        "provider_claims_90d": int(load or 0),
     }
 
 
@@ -110,10 +136,18 @@ def build_facts(session: Session, claim: Claim, declared: set[str]) -> tuple[dic
     return rule_facts, risk_input
 
 
-def adjudicate(
-    session: Session, runtime: Runtime, claim: Claim, *, actor: str, request_id: str | None
-) -> tuple[Adjudication, RiskScore | None]:
-    """Score the claim, run its rulebook, update it and append the decision record."""
+@dataclass(frozen=True)
+class Assessment:
+    """What the rulebook and the model made of a claim's facts, before anything is stored."""
+
+    book: Rulebook
+    facts: dict[str, Any]
+    result: Adjudication
+    score: RiskScore | None
+
+
+def assess(session: Session, runtime: Runtime, claim: Claim) -> Assessment:
+    """Build the claim's facts, score them and run the rulebook in force; change nothing."""
     engine = runtime.engine_for(session, claim.product)
     book = engine.rulebook
     facts, risk_input = build_facts(session, claim, set(book.facts))
@@ -134,7 +168,12 @@ def adjudicate(
         raise Unprocessable(
             f"the claim's facts do not fit the {book.name} rulebook: {exc}", errors=errors
         ) from None
+    return Assessment(book, facts, result, score)
 
+
+def settle(claim: Claim, assessment: Assessment) -> None:
+    """Carry an assessment onto the claim: route, coverage, amount, documents, risk."""
+    result, score, book = assessment.result, assessment.score, assessment.book
     # Why the route is what it is, kept with the route change (SLA deadlines follow the route).
     claim._route_why = ", ".join(
         r.code
@@ -148,6 +187,18 @@ def adjudicate(
     claim.rulebook = f"{book.name}@{book.version}"
     if score is not None:
         claim.risk_score, claim.risk_band = score.score, score.band
+
+
+def record_assessment(
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    assessment: Assessment,
+    *,
+    request_id: str | None,
+) -> None:
+    """Append the adjudication record; open an investigation if referred; feed a shadow version."""
+    result, score, book = assessment.result, assessment.score, assessment.book
     observability.record_adjudication(result.route, result.coverage, score.band if score else None)
     outcome = audit.summarize(result)
     if score is not None:
@@ -165,15 +216,24 @@ def adjudicate(
         outcome=outcome,
         amount=result.payable_amount,
         reasons=[asdict(r) for r in result.reasons],
-        facts=facts,
+        facts=assessment.facts,
         rulebook=(book.name, book.version, book.sha256),
         model=(score.model_name, score.model_version) if score else None,
         request_id=request_id,
     )
     if result.investigate:
         open_investigation(session, claim, score, request_id)
-    shadow(session, runtime, claim, facts, result)
-    return result, score
+    shadow(session, runtime, claim, assessment.facts, result)
+
+
+def adjudicate(
+    session: Session, runtime: Runtime, claim: Claim, *, actor: str, request_id: str | None
+) -> tuple[Adjudication, RiskScore | None]:
+    """Score the claim, run its rulebook, update it and append the decision record."""
+    assessment = assess(session, runtime, claim)
+    settle(claim, assessment)
+    record_assessment(session, runtime, claim, assessment, request_id=request_id)
+    return assessment.result, assessment.score
 
 
 def _brief(result: Adjudication) -> dict[str, Any]:
@@ -190,13 +250,12 @@ def shadow(
     session: Session, runtime: Runtime, claim: Claim, facts: dict[str, Any], result: Adjudication
 ) -> None:
     """Evaluate a shadowed candidate on the same facts; keep what it would have decided, decide nothing."""
-    version = session.scalar(
-        select(RulebookVersion).where(RulebookVersion.name == claim.product, RulebookVersion.shadow.is_(True))
-    )
-    if version is None:
+    shadowing = runtime.shadow_for(session, claim.product)
+    if shadowing is None:
         return
+    version_id, engine = shadowing
     try:
-        other = _brief(runtime.engine_by_sha(session, version.sha256).evaluate(facts))
+        other = _brief(engine.evaluate(facts))
     except InvalidFacts as exc:
         other = {"error": str(exc)}
     mine = _brief(result)
@@ -206,7 +265,7 @@ def shadow(
     )
     session.add(
         ShadowResult(
-            version_id=version.id, claim_number=claim.claim_number, active=mine, shadow=other, differs=differs
+            version_id=version_id, claim_number=claim.claim_number, active=mine, shadow=other, differs=differs
         )
     )
 
@@ -215,13 +274,12 @@ def open_investigation(
     session: Session, claim: Claim, score: RiskScore | None, request_id: str | None
 ) -> None:
     """Open an investigation (a hold on the claim) unless one is already open."""
-    already = session.scalar(
-        select(Investigation).where(Investigation.claim_id == claim.id, Investigation.status == "open")
-    )
-    if already is not None:
+    if any(i.status == "open" for i in claim.investigations):
         return
     reason = f"high fraud-risk band ({score.score:.3f})" if score else "referred by the rules"
-    session.add(Investigation(claim_id=claim.id, reason=reason, risk_score=score.score if score else None))
+    claim.investigations.append(
+        Investigation(status="open", reason=reason, risk_score=score.score if score else None)
+    )
     claim.on_hold = True
     audit.record(
         session,

@@ -6,7 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from risk_models.scorer import Scorer
@@ -18,6 +18,8 @@ from service.rulebooks.models import RulebookVersion
 from service.security import Principal, load_key_file, parse_env_keys
 
 log = logging.getLogger(__name__)
+# Where a unit of work keeps the rulebook versions it read (see Runtime._versions).
+VERSIONS_KEY = "rulebook_versions"
 
 
 @dataclass
@@ -35,23 +37,38 @@ class Runtime:
     _by_sha: dict[str, RulesEngine] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def _versions(self, session: Session, product: str) -> tuple[str | None, tuple[int, str] | None]:
+        """Return the active sha256 and the shadowed version (id, sha256) of a product line.
+
+        One read per unit of work: the whole request sees one version (a switch is atomic), and
+        views that need the rulebook again (labels, SLA days) do not go back to the database.
+        """
+        known = session.info.setdefault(VERSIONS_KEY, {})
+        if product not in known:
+            rows = session.execute(
+                select(RulebookVersion.id, RulebookVersion.sha256, RulebookVersion.status).where(
+                    RulebookVersion.name == product,
+                    or_(RulebookVersion.status == "active", RulebookVersion.shadow.is_(True)),
+                )
+            ).all()
+            active = next((sha for _, sha, status in rows if status == "active"), None)
+            shadow = next(((id_, sha) for id_, sha, status in rows if status != "active"), None)
+            known[product] = (active, shadow)
+        return known[product]
+
     def engine_for(self, session: Session, product: str) -> RulesEngine:
-        """Return the engine of the version in force now (read once per request: a switch is atomic).
+        """Return the engine of the version in force now.
 
         Engines are kept by sha256, so every worker picks up an activation on its next claim
         without a restart, and a request in flight keeps the engine it started with.
         """
-        # One read per unit of work: the whole request sees one version, and views that need
-        # the rulebook again (labels, SLA days) do not go back to the database.
-        active = session.info.setdefault("active_rulebooks", {})
-        if product not in active:
-            active[product] = session.scalar(
-                select(RulebookVersion.sha256).where(
-                    RulebookVersion.name == product, RulebookVersion.status == "active"
-                )
-            )
-        sha = active[product]
+        sha, _ = self._versions(session, product)
         return self.engines[product] if sha is None else self.engine_by_sha(session, sha)
+
+    def shadow_for(self, session: Session, product: str) -> tuple[int, RulesEngine] | None:
+        """Return the version shadowing the active one (its id and engine), if any."""
+        _, shadow = self._versions(session, product)
+        return None if shadow is None else (shadow[0], self.engine_by_sha(session, shadow[1]))
 
     def engine_by_sha(self, session: Session, sha: str) -> RulesEngine:
         """Return the engine of one stored version, compiled once per process."""

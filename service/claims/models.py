@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.database import Base
+from service.investigations.models import Investigation
+from service.payments.models import Payment
 from service.policies.models import Policy
 
 Money = Numeric(14, 2)
@@ -78,6 +80,8 @@ class Claim(Base):
     documents: Mapped[list[Document]] = relationship(back_populates="claim", order_by="Document.id")
     events: Mapped[list[ClaimEvent]] = relationship(order_by="ClaimEvent.id", cascade="save-update")
     reviews: Mapped[list[Review]] = relationship(back_populates="claim", order_by="Review.id")
+    payments: Mapped[list[Payment]] = relationship(order_by=Payment.id)
+    investigations: Mapped[list[Investigation]] = relationship(order_by=Investigation.id)
 
 
 class ClaimEvent(Base):

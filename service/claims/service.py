@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit
-from service.adjudication import adjudicate
+from service.adjudication import adjudicate, assess, record_assessment, settle
 from service.claims import lifecycle
 from service.claims.models import Claim, Document, Review
 from service.claims.schemas import ClaimIn, DecisionIn, DocumentCheck, DocumentIn, ReviewIn
@@ -83,12 +83,21 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
         payee_account=data.payee_account,
         provider=data.provider,
         facts=data.facts,
+        # A new claim has none of these yet: say so, rather than have each one read back.
+        documents=[],
+        reviews=[],
+        payments=[],
+        investigations=[],
     )
     if claim.report_date < dt.date.today():
         # Loaded late (history, or a claim first reported elsewhere): clocks start at the report.
         claim.events[0].at = dt.datetime.combine(claim.report_date, dt.time(9, 0), dt.UTC)
     session.add(claim)
-    session.flush()
+    # Assess before the first write: the claim and its records then go out in two round trips.
+    assessment = assess(session, runtime, claim)
+    settle(claim, assessment)
+    lifecycle.apply(claim, "request_documents" if assessment.result.missing_documents else "start_review")
+    session.flush()  # the claim's id numbers it and goes into every record's hash
     claim.claim_number = f"CLM-{claim.report_date:%Y}-{claim.id:07d}"
     bind_claim(claim.claim_number)
     audit.record(
@@ -101,8 +110,8 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
         amount=data.claimed_amount,
         request_id=request_id,
     )
-    result, _ = adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
-    lifecycle.apply(claim, "request_documents" if result.missing_documents else "start_review")
+    record_assessment(session, runtime, claim, assessment, request_id=request_id)
+    session.flush()  # the response names what was stored (an investigation's id)
     return claim
 
 

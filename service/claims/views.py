@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session, object_session
 from service import sla
 from service.claims.lifecycle import allowed_actions
 from service.claims.models import Claim, DecisionRecord
-from service.investigations.models import Investigation
 from service.observability import SLA_BREACHES
-from service.payments.models import Payment
 from service.runtime import Runtime
 
 
@@ -113,13 +111,7 @@ def summary(claim: Claim, runtime: Runtime | None = None) -> dict[str, Any]:
 def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
     """Return everything about a claim a caller may need to act on it."""
     last = getattr(claim, "_last_adjudication", None) or latest_adjudication(session, claim)
-    payments = session.scalars(select(Payment).where(Payment.claim_id == claim.id).order_by(Payment.id))
-    investigation = session.scalars(
-        select(Investigation)
-        .where(Investigation.claim_id == claim.id)
-        .order_by(Investigation.id.desc())
-        .limit(1)
-    ).first()
+    investigation = claim.investigations[-1] if claim.investigations else None
     risk = (last.outcome.get("risk") if last else None) or {
         "score": claim.risk_score,
         "band": claim.risk_band,
@@ -163,7 +155,7 @@ def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
                 "payee": p.payee,
                 "status": p.status,
             }
-            for p in payments
+            for p in claim.payments
         ],
         "sla": clocks(runtime, claim),
         "investigation": None

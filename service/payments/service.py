@@ -60,7 +60,7 @@ def pay(
         reference=f"PAY-{claim.claim_number}-{audit.sha256(key)[:8].upper()}",
         created_by=who.name,
     )
-    session.add(payment)
+    claim.payments.append(payment)
     claim.paid_amount = claim.paid_amount + amount
     if claim.paid_amount == approved:
         lifecycle.apply(claim, "paid_in_full")

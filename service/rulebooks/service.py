@@ -22,6 +22,7 @@ from service.claims.models import Claim
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.investigations.models import Investigation
 from service.rulebooks.models import RulebookEvent, RulebookVersion, ShadowResult
+from service.runtime import VERSIONS_KEY
 from service.security import Principal
 
 
@@ -203,7 +204,7 @@ def activate(
     current.status = "retired"
     session.flush()  # one active version at a time, even inside this transaction
     version.status, version.shadow = "active", False
-    session.info.pop("active_rulebooks", None)  # this unit of work now sees the new version
+    session.info.pop(VERSIONS_KEY, None)  # this unit of work now sees the new version
     event(session, version, action, who.name, replaced=current.version)
     return current
 
@@ -232,6 +233,7 @@ def start_shadow(session: Session, version: RulebookVersion, who: Principal) -> 
         raise Conflict("the active version cannot shadow itself", state=version.status)
     for other in session.scalars(select(RulebookVersion).where(RulebookVersion.name == version.name)):
         other.shadow = other.id == version.id
+    session.info.pop(VERSIONS_KEY, None)
     event(session, version, "shadow_started", who.name)
 
 

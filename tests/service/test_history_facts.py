@@ -1,0 +1,98 @@
+"""History facts (prior claims, what was paid, payee changes, provider load) from one query.
+
+The query must say what a plain reading of every stored claim says, for stored claims and for a
+claim not stored yet.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from service.adjudication import history
+from service.claims.models import Claim
+from service.policies.models import Policy
+
+
+def _reference(claim: Claim, claims: list[Claim], policy_id: int) -> dict:
+    """The facts read claim by claim, the way an investigator would count them."""
+    mine = [c for c in claims if c.policy_id == policy_id]
+    others = [c for c in mine if c.id != claim.id]
+    year_ago = claim.report_date - dt.timedelta(days=365)
+    earlier = [c for c in mine if claim.id is None or c.id < claim.id]
+    first_seen: dict[str, dt.date] = {}
+    for c in earlier:
+        first_seen[c.payee_account] = min(first_seen.get(c.payee_account, c.report_date), c.report_date)
+    changed = None
+    if earlier and (claim.payee_account not in first_seen or len(first_seen) > 1):
+        changed = (claim.report_date - first_seen.get(claim.payee_account, claim.report_date)).days
+    window = claim.report_date - dt.timedelta(days=90)
+    load = sum(
+        1
+        for c in claims
+        if claim.provider and c.provider == claim.provider and c.id != claim.id
+        if window <= c.report_date <= claim.report_date
+    )
+    paid = sum((c.paid_amount for c in others), Decimal("0.00"))
+    return {
+        "prior_claims_12m": sum(1 for c in others if year_ago <= c.report_date <= claim.report_date),
+        "sum_insured_remaining": max(claim.policy.sum_insured - paid, Decimal("0.00")),
+        "bank_account_changed_days": changed,
+        "provider_claims_90d": load,
+    }
+
+
+def test_history_facts_match_a_plain_reading(flow, client):
+    today = dt.date.today()
+    policy = flow.policy(start_date=(today - dt.timedelta(days=500)).isoformat())
+    neighbour = flow.policy()
+    plan = [  # (days ago, payee, provider, policy)
+        (400, "6222 1111", "Pudong Auto Repair", policy),
+        (200, "6222 1111", "Pudong Auto Repair", policy),
+        (100, "6222 2222", None, policy),
+        (80, "6222 1111", "Pudong Auto Repair", neighbour),
+        (30, "6222 3333", "Pudong Auto Repair", policy),
+        (0, "6222 1111", "Jing'an Motors", policy),
+    ]
+    numbers = []
+    for days, payee, provider, number in plan:
+        reported = today - dt.timedelta(days=days)
+        incident = dt.datetime.combine(reported - dt.timedelta(days=1), dt.time(14))
+        claim = flow.report(
+            policy=number,
+            payee_account=payee,
+            provider=provider,
+            report_date=reported.isoformat(),
+            incident_at=incident.isoformat(),
+            claimed_amount="900.00",
+        )
+        numbers.append(claim["claim_number"])
+    paid = flow.send_documents(flow.call("analyst", "GET", f"/v1/claims/{numbers[1]}"))
+    flow.review(paid, "specialist", "preliminary")
+    flow.approve(paid, "specialist")
+    flow.pay(paid, "history-facts-01")
+
+    runtime = client.app.state.runtime
+    with runtime.sessions() as session:
+        claims = list(session.scalars(select(Claim).order_by(Claim.id)))
+        policy_id = session.scalar(select(Policy.id).where(Policy.policy_number == policy))
+        checked = [c for c in claims if c.claim_number in numbers]
+        assert len(checked) == len(plan)
+        for claim in checked:
+            assert history(session, claim) == _reference(claim, claims, claim.policy_id), claim.claim_number
+        last = history(session, checked[-1])
+        assert last["bank_account_changed_days"] == 400  # its account was first used 400 days ago
+        assert last["provider_claims_90d"] == 0 and history(session, checked[4])["provider_claims_90d"] == 1
+        # A claim not stored yet: every stored claim of the policy is an earlier one.
+        fresh = Claim(
+            policy=session.get(Policy, policy_id),
+            report_date=today,
+            payee_account="6222 4444",
+            provider="Pudong Auto Repair",
+        )
+        with session.no_autoflush:
+            facts = history(session, fresh)
+        assert facts == _reference(fresh, claims, policy_id)
+        assert facts["prior_claims_12m"] == 4 and facts["bank_account_changed_days"] == 0
+        assert facts["sum_insured_remaining"] < Decimal("300000.00")  # the paid claim counts
+        session.rollback()
