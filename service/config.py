@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     load_model: bool = True
     specialist_authority_limit: Decimal = Decimal("50000.00")
     max_body_bytes: int = 2_000_000
+    # Requests a worker process works on at once; the rest wait their turn. Endpoints hold the
+    # GIL most of the time: a few at once overlap database round trips, dozens only contend.
+    concurrent_requests: int = Field(default=4, ge=1, le=256)
     environment: str = "development"
     sla_country: str = "CN"
     sla_closures: str = ""  # extra closure days, comma-separated YYYY-MM-DD

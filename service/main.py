@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from risk_models.scorer import Scorer
 from service import errors, observability
 from service import runtime as runtime_module
+from service.admission import Admission
 from service.claims.router import router as claims_router
 from service.config import Settings, get_settings
 from service.investigations.router import router as investigations_router
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     )
     errors.install(app)
     observability.configure_logging()
+    # Added first, so it runs inside the observing middleware: waiting in line counts as latency.
+    app.add_middleware(Admission, limit=settings.concurrent_requests)
     observability.install(app, settings.max_body_bytes)
 
     @app.exception_handler(StaleDataError)
