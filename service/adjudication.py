@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from risk_models.features import FeatureError
 from risk_models.scorer import RiskScore
+from rules.engine import RulesEngine
 from rules.facts import InvalidFacts
 from rules.outcome import Adjudication
 from rules.rulebook import Rulebook
@@ -146,9 +147,30 @@ class Assessment:
     score: RiskScore | None
 
 
+def deciding_engine(session: Session, runtime: Runtime, claim: Claim) -> RulesEngine:
+    """The engine that adjudicates a claim: a version a re-adjudication named, else the one in force
+    at the claim's report date (effective dating: a late-reported claim keeps the rules of its day).
+    """
+    if claim.rulebook_named:
+        engine = runtime.engine_named(session, claim.product, claim.rulebook_named)
+        if engine is not None:
+            return engine
+    return runtime.engine_for(session, claim.product, on=claim.report_date)
+
+
+def decided_by(session: Session, runtime: Runtime, claim: Claim) -> Rulebook:
+    """The rulebook behind the claim's current decision (its labels and SLA days apply to it)."""
+    if claim.rulebook:
+        name, _, version = claim.rulebook.partition("@")
+        engine = runtime.engine_named(session, name, version)
+        if engine is not None:
+            return engine.rulebook
+    return deciding_engine(session, runtime, claim).rulebook
+
+
 def assess(session: Session, runtime: Runtime, claim: Claim) -> Assessment:
-    """Build the claim's facts, score them and run the rulebook in force; change nothing."""
-    engine = runtime.engine_for(session, claim.product)
+    """Build the claim's facts, score them and run the rulebook that decides it; change nothing."""
+    engine = deciding_engine(session, runtime, claim)
     book = engine.rulebook
     facts, risk_input = build_facts(session, claim, set(book.facts))
     score = None
@@ -196,11 +218,14 @@ def record_assessment(
     assessment: Assessment,
     *,
     request_id: str | None,
+    named: dict[str, Any] | None = None,
 ) -> None:
     """Append the adjudication record; open an investigation if referred; feed a shadow version."""
     result, score, book = assessment.result, assessment.score, assessment.book
     observability.record_adjudication(result.route, result.coverage, score.band if score else None)
     outcome = audit.summarize(result)
+    if named is not None:
+        outcome["rulebook_named"] = named  # who chose this version instead of the one in force, and why
     if score is not None:
         outcome["risk"] = {
             "score": score.score,
@@ -227,12 +252,17 @@ def record_assessment(
 
 
 def adjudicate(
-    session: Session, runtime: Runtime, claim: Claim, *, actor: str, request_id: str | None
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    *,
+    request_id: str | None,
+    named: dict[str, Any] | None = None,
 ) -> tuple[Adjudication, RiskScore | None]:
     """Score the claim, run its rulebook, update it and append the decision record."""
     assessment = assess(session, runtime, claim)
     settle(claim, assessment)
-    record_assessment(session, runtime, claim, assessment, request_id=request_id)
+    record_assessment(session, runtime, claim, assessment, request_id=request_id, named=named)
     return assessment.result, assessment.score
 
 

@@ -13,7 +13,7 @@ from service.database import Base
 from service.investigations.models import Investigation
 from service.payments.models import Payment
 from service.policies.models import Policy
-from service.rulebooks.models import RulebookEvent, RulebookVersion, ShadowResult
+from service.rulebooks.models import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 target_metadata = Base.metadata
@@ -27,6 +27,7 @@ TABLES = (
     Payment,
     Investigation,
     RulebookVersion,
+    RulebookActivation,
     RulebookEvent,
     ShadowResult,
 )
@@ -47,3 +48,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to a revision."""
+    config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

@@ -13,7 +13,6 @@ from service.claims.models import Claim
 from service.config import get_settings
 from service.database import make_engine, session_factory
 from service.investigations.models import Investigation
-from service.rulebooks.models import RulebookVersion
 
 
 def _rows(since: dt.date | None, labelled: bool) -> pd.DataFrame:
@@ -52,14 +51,16 @@ def recent_claims(days: int = 90) -> pd.DataFrame:
 
 def rule_facts(product: str) -> pd.DataFrame:
     """Every claim of a product line as its rulebook's facts, with the investigation outcome."""
-    from service.rulebooks.service import history_facts
+    from service.errors import NotFound
+    from service.rulebooks.service import history_facts, in_force
 
     engine = make_engine(get_settings().resolved_database_url)
     with session_factory(engine)() as session:
-        active = session.scalar(
-            select(RulebookVersion).where(RulebookVersion.name == product, RulebookVersion.status == "active")
-        )
-        book = loads(active.text, source=active.source) if active else load_shipped()[product]
+        try:
+            current = in_force(session, product)
+            book = loads(current.text, source=current.source)
+        except NotFound:
+            book = load_shipped()[product]
         frame = history_facts(session, book)
     engine.dispose()
     return frame

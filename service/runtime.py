@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from risk_models.scorer import Scorer
@@ -14,12 +15,42 @@ from rules.engine import RulesEngine
 from rules.rulebook import Rulebook, load_shipped, loads
 from service.config import Settings
 from service.database import make_engine, session_factory
-from service.rulebooks.models import RulebookVersion
+from service.rulebooks import schedule
+from service.rulebooks.models import RulebookActivation, RulebookVersion
 from service.security import Principal, load_key_file, parse_env_keys
 
 log = logging.getLogger(__name__)
 # Where a unit of work keeps the rulebook versions it read (see Runtime._versions).
 VERSIONS_KEY = "rulebook_versions"
+
+
+# A product line's activations in force (not revoked) and its shadowed version, in one statement.
+SCHEDULE = (
+    select(
+        RulebookVersion.id,
+        RulebookVersion.sha256,
+        RulebookVersion.shadow,
+        RulebookActivation.id,
+        RulebookActivation.effective_from,
+    )
+    .outerjoin(
+        RulebookActivation,
+        (RulebookActivation.version_id == RulebookVersion.id) & RulebookActivation.revoked_at.is_(None),
+    )
+    .where(
+        RulebookVersion.name == bindparam("product"),
+        or_(RulebookActivation.id.is_not(None), RulebookVersion.shadow.is_(True)),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Versions:
+    """A product line's activation schedule, the sha256 of each version in it, and its shadow."""
+
+    entries: tuple[schedule.Entry, ...]
+    shas: dict[int, str]
+    shadow: tuple[int, str] | None
 
 
 @dataclass
@@ -35,40 +66,57 @@ class Runtime:
     keys: dict[str, Principal] = field(default_factory=dict)
     model_error: str | None = None
     _by_sha: dict[str, RulesEngine] = field(default_factory=dict)
+    _named: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _versions(self, session: Session, product: str) -> tuple[str | None, tuple[int, str] | None]:
-        """Return the active sha256 and the shadowed version (id, sha256) of a product line.
+    def _versions(self, session: Session, product: str) -> Versions:
+        """Return a product line's activation schedule and shadowed version, read once per unit of work.
 
-        One read per unit of work: the whole request sees one version (a switch is atomic), and
+        One read per unit of work: the whole request sees one schedule (a switch is atomic), and
         views that need the rulebook again (labels, SLA days) do not go back to the database.
         """
         known = session.info.setdefault(VERSIONS_KEY, {})
         if product not in known:
-            rows = session.execute(
-                select(RulebookVersion.id, RulebookVersion.sha256, RulebookVersion.status).where(
-                    RulebookVersion.name == product,
-                    or_(RulebookVersion.status == "active", RulebookVersion.shadow.is_(True)),
-                )
-            ).all()
-            active = next((sha for _, sha, status in rows if status == "active"), None)
-            shadow = next(((id_, sha) for id_, sha, status in rows if status != "active"), None)
-            known[product] = (active, shadow)
+            rows = session.execute(SCHEDULE, {"product": product}).all()
+            entries = tuple(
+                schedule.Entry(act, version, effective) for version, _, _, act, effective in rows if act
+            )
+            shas = {version: sha for version, sha, *_ in rows}
+            shadow = next(((version, sha) for version, sha, shadowed, *_ in rows if shadowed), None)
+            known[product] = Versions(entries, shas, shadow)
         return known[product]
 
-    def engine_for(self, session: Session, product: str) -> RulesEngine:
-        """Return the engine of the version in force now.
+    def engine_for(self, session: Session, product: str, on: dt.date | None = None) -> RulesEngine:
+        """Return the engine of the version in force for claims reported on a day (default today).
 
         Engines are kept by sha256, so every worker picks up an activation on its next claim
         without a restart, and a request in flight keeps the engine it started with.
         """
-        sha, _ = self._versions(session, product)
-        return self.engines[product] if sha is None else self.engine_by_sha(session, sha)
+        versions = self._versions(session, product)
+        entry = schedule.in_force(versions.entries, on or dt.date.today())
+        if entry is None:
+            return self.engines[product]  # nothing stored yet: the shipped rulebook
+        return self.engine_by_sha(session, versions.shas[entry.version_id])
 
     def shadow_for(self, session: Session, product: str) -> tuple[int, RulesEngine] | None:
         """Return the version shadowing the active one (its id and engine), if any."""
-        _, shadow = self._versions(session, product)
+        shadow = self._versions(session, product).shadow
         return None if shadow is None else (shadow[0], self.engine_by_sha(session, shadow[1]))
+
+    def engine_named(self, session: Session, product: str, version: str) -> RulesEngine | None:
+        """Return the engine of one stored version by its name, or None if there is no such version."""
+        key = (product, version)
+        sha = self._named.get(key)  # versions are immutable: the mapping never changes
+        if sha is None:
+            sha = session.scalar(
+                select(RulebookVersion.sha256).where(
+                    RulebookVersion.name == product, RulebookVersion.version == version
+                )
+            )
+            if sha is None:
+                return None
+            self._named[key] = sha
+        return self.engine_by_sha(session, sha)
 
     def engine_by_sha(self, session: Session, sha: str) -> RulesEngine:
         """Return the engine of one stored version, compiled once per process."""
@@ -84,9 +132,11 @@ class Runtime:
                     self._by_sha[sha] = engine
         return engine
 
-    def rulebook_for(self, session: Session | None, product: str) -> Rulebook:
-        """Return the rulebook in force for a product line."""
-        return self.engine_for(session, product).rulebook if session is not None else self.rulebooks[product]
+    def rulebook_for(self, session: Session | None, product: str, on: dt.date | None = None) -> Rulebook:
+        """Return the rulebook in force for a product line on a day (default today)."""
+        if session is None:
+            return self.rulebooks[product]
+        return self.engine_for(session, product, on).rulebook
 
     def close(self) -> None:
         """Free the rulebook engines and the connection pool."""
@@ -136,17 +186,40 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
 
 
 def store_rulebooks(runtime: Runtime) -> None:
-    """Keep the exact text of every rulebook version in use (immutable, keyed by sha256)."""
+    """Keep the exact text of every shipped rulebook version (immutable, keyed by sha256).
+
+    On a new database the shipped versions are put in force. Later, a release that ships a
+    changed rulebook stores it as a draft: rules in force change only by approval and activation.
+    """
     with runtime.sessions.begin() as session:
         known = set(session.scalars(select(RulebookVersion.sha256)))
+        scheduled = set(session.scalars(select(RulebookActivation.name).distinct()))
         for book in runtime.rulebooks.values():
-            if book.sha256 not in known:
+            if book.sha256 in known:
+                continue
+            first = book.name not in scheduled
+            version = RulebookVersion(
+                name=book.name,
+                version=book.version,
+                sha256=book.sha256,
+                text=book.text,
+                source=book.source,
+                status="approved" if first else "draft",
+            )
+            session.add(version)
+            if first:
+                session.flush()
                 session.add(
-                    RulebookVersion(
+                    RulebookActivation(
                         name=book.name,
-                        version=book.version,
-                        sha256=book.sha256,
-                        text=book.text,
-                        source=book.source,
+                        version_id=version.id,
+                        effective_from=schedule.SINCE_EVER,
+                        activated_by="shipped",
                     )
+                )
+            else:
+                log.warning(
+                    "shipped %s rulebook %s stored as a draft: approve and activate it to use it",
+                    book.name,
+                    book.version,
                 )

@@ -65,6 +65,8 @@ class Claim(Base):
     approved_amount: Mapped[Decimal | None] = mapped_column(Money)
     paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     rulebook: Mapped[str | None] = mapped_column(String(80))
+    # A version named by a re-adjudication; otherwise the version in force at the report date decides.
+    rulebook_named: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

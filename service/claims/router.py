@@ -18,6 +18,7 @@ from service.claims.schemas import (
     DecisionIn,
     DocumentCheck,
     DocumentIn,
+    ReadjudicateIn,
     RecordOut,
     ReviewIn,
 )
@@ -139,9 +140,10 @@ def readjudicate(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
+    body: ReadjudicateIn | None = None,
 ) -> JSONResponse:
-    """Re-run rules and risk; every run is recorded."""
-    service.readjudicate(session, runtime, claim, who, request_id)
+    """Re-run rules and risk (by the version in force at the report date, or a named one); recorded."""
+    service.readjudicate(session, runtime, claim, who, request_id, body)
     out = views.detail(session, runtime, claim)
     session.commit()
     return JSONResponse(out)

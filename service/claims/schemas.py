@@ -37,6 +37,19 @@ class ClaimIn(Strict):
         return self
 
 
+class ReadjudicateIn(Strict):
+    """Optionally, a stored version to adjudicate with instead of the one in force at the report date."""
+
+    rulebook_version: str | None = Field(default=None, min_length=1, max_length=40)
+    reason: str | None = Field(default=None, min_length=3, max_length=1000)
+
+    @model_validator(mode="after")
+    def _reason_with_version(self) -> ReadjudicateIn:
+        if self.rulebook_version is not None and self.reason is None:
+            raise ValueError("reason is required when a rulebook_version is named")
+        return self
+
+
 class DocumentIn(Strict):
     """A document received from the customer."""
 

@@ -12,14 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit
-from service.adjudication import adjudicate, assess, record_assessment, settle
+from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
 from service.claims import lifecycle
 from service.claims.models import Claim, Document, Review
-from service.claims.schemas import ClaimIn, DecisionIn, DocumentCheck, DocumentIn, ReviewIn
+from service.claims.schemas import ClaimIn, DecisionIn, DocumentCheck, DocumentIn, ReadjudicateIn, ReviewIn
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.investigations.models import Investigation
 from service.observability import bind_claim
 from service.policies.models import Policy
+from service.rulebooks.models import RulebookVersion
 from service.runtime import Runtime
 from service.security import Principal
 
@@ -46,7 +47,7 @@ CORE_FIELDS = {
 
 def _check_claim_facts(session: Session, runtime: Runtime, product: str, data: ClaimIn) -> None:
     """Refuse a peril or product fact the product's rulebook does not know, naming the field."""
-    book = runtime.rulebook_for(session, product)
+    book = runtime.rulebook_for(session, product, on=data.report_date or dt.date.today())
     errors = []
     perils = book.facts["peril"].allowed or ()
     if data.peril not in perils:
@@ -115,10 +116,41 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
     return claim
 
 
-def readjudicate(session: Session, runtime: Runtime, claim: Claim, who: Principal, request_id: str) -> Claim:
-    """Re-run rules and risk on a claim's current facts; the run is recorded."""
+def readjudicate(
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    who: Principal,
+    request_id: str,
+    data: ReadjudicateIn | None = None,
+) -> Claim:
+    """Re-run rules and risk on a claim's current facts; the run is recorded.
+
+    Without a version, the version in force at the claim's report date decides. A named version
+    (approved, by a senior reviewer or admin, with a reason) decides this claim from now on.
+    """
     lifecycle.check(claim.status, "adjudicate")
-    adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
+    named = None
+    if data is not None and data.rulebook_version is not None:
+        if who.role not in ("senior_reviewer", "admin"):
+            raise Forbidden("only a senior reviewer or an admin may name a rulebook version", role=who.role)
+        stored = session.scalar(
+            select(RulebookVersion).where(
+                RulebookVersion.name == claim.product, RulebookVersion.version == data.rulebook_version
+            )
+        )
+        if stored is None:
+            raise NotFound(
+                f"no {claim.product} rulebook version {data.rulebook_version}", field="rulebook_version"
+            )
+        if stored.status != "approved":
+            raise Conflict(
+                f"{claim.product} {stored.version} is a {stored.status}: only approved versions decide",
+                state=stored.status,
+            )
+        named = {"version": stored.version, "by": who.name, "reason": data.reason}
+    claim.rulebook_named = named["version"] if named else None
+    adjudicate(session, runtime, claim, request_id=request_id, named=named)
     _follow_documents(session, runtime, claim, who, request_id, adjudicated=True)
     return claim
 
@@ -138,13 +170,13 @@ def _follow_documents(
     complete = set(claim.required_documents) <= have
     if claim.status == "documents_pending" and complete:
         if not adjudicated:
-            adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
+            adjudicate(session, runtime, claim, request_id=request_id)
             if not set(claim.required_documents) <= have:
                 return  # the new facts require more documents
         action, why = "documents_complete", "documents complete"
     elif claim.status in ("under_review", "senior_review") and not complete:
         if not adjudicated:
-            adjudicate(session, runtime, claim, actor=who.name, request_id=request_id)
+            adjudicate(session, runtime, claim, request_id=request_id)
         action, why = "documents_incomplete", "a required document was rejected"
     else:
         return
@@ -170,7 +202,7 @@ def add_document(
 ) -> Document:
     """Register a received document (optionally its content); move on when the checklist fills."""
     lifecycle.check(claim.status, "add_document")
-    codes = [d.spec.code for d in runtime.rulebook_for(session, claim.product).documents]
+    codes = [d.spec.code for d in decided_by(session, runtime, claim).documents]
     if data.doc_type not in codes:
         raise Unprocessable(
             f"doc_type must be one of {codes}", errors=[{"field": "doc_type", "message": "unknown"}]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from service import sla
+from service.adjudication import decided_by
 from service.claims.lifecycle import allowed_actions
 from service.claims.models import Claim, DecisionRecord
 from service.observability import SLA_BREACHES
@@ -22,7 +23,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 def clocks(runtime: Runtime, claim: Claim, now: dt.datetime | None = None) -> dict[str, Any]:
     """Return the claim's SLA clocks for its current route (tier)."""
     now = now or dt.datetime.now(dt.UTC)
-    params = runtime.rulebook_for(object_session(claim), claim.product).params
+    params = decided_by(object_session(claim), runtime, claim).params
     tier = claim.route or params["default_route"]
     changes = [sla.Change(_utc(e.at), e.new) for e in claim.events if e.kind == "status"]
     reviews = sorted(_utc(r.created_at) for r in claim.reviews if r.created_at is not None)
@@ -57,7 +58,7 @@ def latest_adjudication(session: Session, claim: Claim) -> DecisionRecord | None
 
 def documents(runtime: Runtime, claim: Claim) -> dict[str, Any]:
     """Return the checklist: required (with labels), received and still missing."""
-    book = runtime.rulebook_for(object_session(claim), claim.product)
+    book = decided_by(object_session(claim), runtime, claim)
     labels = {d.spec.code: d.spec.label.as_dict() for d in book.documents}
     received = [d for d in claim.documents if d.status != "rejected"]
     have = {d.doc_type for d in received}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -42,19 +43,12 @@ def upload(
 
 @router.get("")
 def listing(_: Annotated[Principal, Depends(require(*READERS))], session: DbSession) -> list[dict[str, Any]]:
-    """List every stored version with its status."""
-    rows = session.scalars(select(RulebookVersion).order_by(RulebookVersion.name, RulebookVersion.id))
-    return [
-        {
-            "name": v.name,
-            "version": v.version,
-            "sha256": v.sha256,
-            "status": v.status,
-            "uploaded_by": v.uploaded_by,
-            "approved_by": v.approved_by,
-        }
-        for v in rows
-    ]
+    """List every stored version with its status and the report dates it decides."""
+    rows = list(session.scalars(select(RulebookVersion).order_by(RulebookVersion.name, RulebookVersion.id)))
+    today = dt.date.today()
+    plans = {name: service.entries(session, name) for name in {v.name for v in rows}}
+    activated = service.took_effect(session)
+    return [service.summary(v, plans[v.name], activated, today) for v in rows]
 
 
 @router.get("/{name}/versions/{version}")
@@ -88,13 +82,23 @@ def approve(
     return _act(session, service.view(session, found))
 
 
+class ActivateIn(Strict):
+    """When the version takes over: claims reported from this day on (default today)."""
+
+    effective_from: dt.date | None = None
+
+
 @router.post("/{name}/versions/{version}/activate")
 def activate(
-    who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
+    who: Annotated[Principal, Depends(require("analyst"))],
+    name: str,
+    version: str,
+    session: DbSession,
+    body: ActivateIn | None = None,
 ) -> JSONResponse:
-    """Put an approved version in force for every worker, without a restart."""
+    """Put an approved version in force from a day on, for every worker, without a restart."""
     found = service.get(session, name, version)
-    replaced = service.activate(session, found, who)
+    replaced = service.activate(session, found, who, body.effective_from if body else None)
     return _act(session, {**service.view(session, found), "replaced": replaced.version})
 
 
@@ -102,9 +106,9 @@ def activate(
 def rollback(
     who: Annotated[Principal, Depends(require("analyst"))], name: str, session: DbSession
 ) -> JSONResponse:
-    """Return to the version in force before the current one."""
-    previous = service.rollback(session, name, who)
-    return _act(session, service.view(session, previous))
+    """Revoke the latest activation; the version in force before it decides again."""
+    now = service.rollback(session, name, who)
+    return _act(session, service.view(session, now))
 
 
 @router.post("/{name}/versions/{version}/shadow")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from decimal import Decimal
 from typing import Any
@@ -19,9 +20,10 @@ from rules.rulebook import Rulebook, RulebookError, loads
 from rules.testing import Table, run_case
 from service.adjudication import build_facts
 from service.claims.models import Claim
-from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.errors import Conflict, NotFound, Unprocessable
 from service.investigations.models import Investigation
-from service.rulebooks.models import RulebookEvent, RulebookVersion, ShadowResult
+from service.rulebooks import schedule
+from service.rulebooks.models import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
 from service.runtime import VERSIONS_KEY
 from service.security import Principal
 
@@ -31,14 +33,56 @@ def event(session: Session, version: RulebookVersion, action: str, who: str, **d
     session.add(RulebookEvent(version_id=version.id, action=action, actor=who, detail=detail))
 
 
-def active(session: Session, name: str) -> RulebookVersion:
-    """Return the version in force for a product line."""
-    found = session.scalar(
-        select(RulebookVersion).where(RulebookVersion.name == name, RulebookVersion.status == "active")
+def entries(session: Session, name: str) -> list[schedule.Entry]:
+    """Return a product line's activations that were not revoked, in activation order."""
+    rows = session.execute(
+        select(RulebookActivation.id, RulebookActivation.version_id, RulebookActivation.effective_from)
+        .where(RulebookActivation.name == name, RulebookActivation.revoked_at.is_(None))
+        .order_by(RulebookActivation.id)
+    ).all()
+    return [schedule.Entry(*row) for row in rows]
+
+
+def in_force(session: Session, name: str, day: dt.date | None = None) -> RulebookVersion:
+    """Return the version deciding the product line's claims reported on a day (default today)."""
+    entry = schedule.in_force(entries(session, name), day or dt.date.today())
+    if entry is None:
+        raise NotFound(f"no {name} rulebook in force", field="name")
+    return session.get(RulebookVersion, entry.version_id)
+
+
+def took_effect(session: Session, name: str | None = None) -> set[int]:
+    """Ids of the versions that were in force at some time (a revoked activation counts until revoked)."""
+    query = select(
+        RulebookActivation.version_id, RulebookActivation.effective_from, RulebookActivation.revoked_at
     )
-    if found is None:
-        raise NotFound(f"no active {name} rulebook", field="name")
-    return found
+    if name is not None:
+        query = query.where(RulebookActivation.name == name)
+    today = dt.date.today()
+    return {
+        version
+        for version, effective, revoked in session.execute(query)
+        if effective <= (revoked.date() if revoked else today)
+    }
+
+
+def summary(
+    version: RulebookVersion, plan: list[schedule.Entry], activated: set[int], today: dt.date
+) -> dict[str, Any]:
+    """Return a version's identity, its status and the report dates it decides."""
+    spans = schedule.periods(plan).get(version.id, [])
+    return {
+        "name": version.name,
+        "version": version.version,
+        "sha256": version.sha256,
+        "status": schedule.status(version.id, version.status, plan, version.id in activated, today),
+        "in_force": [
+            {"from": None if a is None else a.isoformat(), "to": None if b is None else b.isoformat()}
+            for a, b in spans
+        ],
+        "uploaded_by": version.uploaded_by,
+        "approved_by": version.approved_by,
+    }
 
 
 def get(session: Session, name: str, version: str) -> RulebookVersion:
@@ -122,19 +166,15 @@ def view(session: Session, version: RulebookVersion, with_diff: bool = False) ->
     events = session.scalars(
         select(RulebookEvent).where(RulebookEvent.version_id == version.id).order_by(RulebookEvent.id)
     )
+    today = dt.date.today()
     out = {
-        "name": version.name,
-        "version": version.version,
-        "sha256": version.sha256,
-        "status": version.status,
-        "uploaded_by": version.uploaded_by,
-        "approved_by": version.approved_by,
+        **summary(version, entries(session, version.name), took_effect(session, version.name), today),
         "tests": version.tests,
         "backtest": version.backtest,
         "history": [{"action": e.action, "actor": e.actor, "at": str(e.at), **e.detail} for e in events],
     }
     if with_diff:
-        current = active(session, version.name)
+        current = in_force(session, version.name)
         out["diff_against_active"] = "".join(
             difflib.unified_diff(
                 current.text.splitlines(keepends=True),
@@ -162,7 +202,7 @@ def history_facts(session: Session, book: Rulebook) -> pd.DataFrame:
 
 def backtest(session: Session, version: RulebookVersion, who: Principal) -> dict[str, Any]:
     """Run the version against the active one on the stored history; keep the report."""
-    current = active(session, version.name)
+    current = in_force(session, version.name)
     baseline, candidate = (
         loads(current.text, source=current.source),
         loads(version.text, source=version.source),
@@ -191,46 +231,65 @@ def approve(session: Session, version: RulebookVersion, who: Principal) -> None:
 
 
 def activate(
-    session: Session, version: RulebookVersion, who: Principal, action: str = "activated"
+    session: Session, version: RulebookVersion, who: Principal, effective_from: dt.date | None = None
 ) -> RulebookVersion:
-    """Put a version in force; the one it replaces is retired. Workers pick it up on their next claim."""
-    if version.status not in ("approved", "retired") or (
-        version.status == "retired" and action != "rolled_back"
-    ):
+    """Put an approved version in force for claims reported from a day on (default today).
+
+    Returns the version it replaces on that day. Workers pick it up on their next claim.
+    """
+    today = dt.date.today()
+    day = effective_from or today
+    if version.status != "approved":
         raise Conflict(
             f"only an approved version can be activated; this one is {version.status}", state=version.status
         )
-    current = active(session, version.name)
-    current.status = "retired"
-    session.flush()  # one active version at a time, even inside this transaction
-    version.status, version.shadow = "active", False
-    session.info.pop(VERSIONS_KEY, None)  # this unit of work now sees the new version
-    event(session, version, action, who.name, replaced=current.version)
-    return current
+    if day < today:
+        raise Unprocessable(
+            "effective_from must be today or later: decisions already made keep their version",
+            field="effective_from",
+        )
+    plan = entries(session, version.name)
+    before = schedule.in_force(plan, day)
+    if before is not None and before.version_id == version.id and before.effective_from <= day:
+        raise Conflict(f"{version.name} {version.version} is already in force from {day}", state="active")
+    replaced = session.get(RulebookVersion, before.version_id) if before else version
+    session.add(
+        RulebookActivation(
+            name=version.name, version_id=version.id, effective_from=day, activated_by=who.name
+        )
+    )
+    version.shadow = False
+    session.info.pop(VERSIONS_KEY, None)  # this unit of work now sees the new schedule
+    event(session, version, "activated", who.name, replaced=replaced.version, effective_from=day.isoformat())
+    return replaced
 
 
 def rollback(session: Session, name: str, who: Principal) -> RulebookVersion:
-    """Return to the version that was in force before the current one."""
-    current = active(session, name)
-    last = session.scalar(
-        select(RulebookEvent)
-        .where(RulebookEvent.version_id == current.id, RulebookEvent.action.in_(["activated", "rolled_back"]))
-        .order_by(RulebookEvent.id.desc())
-        .limit(1)
+    """Revoke the latest activation: the schedule before it holds again. Returns the version now in force."""
+    plan = entries(session, name)
+    if len(plan) < 2:
+        raise Conflict(f"{name} has no earlier activation to return to", state="active")
+    last = session.get(RulebookActivation, plan[-1].id)
+    last.revoked_at, last.revoked_by = dt.datetime.now(dt.UTC), who.name
+    session.flush()
+    session.info.pop(VERSIONS_KEY, None)
+    now = in_force(session, name)
+    revoked = session.get(RulebookVersion, last.version_id)
+    event(
+        session,
+        revoked,
+        "rolled_back",
+        who.name,
+        effective_from=last.effective_from.isoformat(),
+        in_force_now=now.version,
     )
-    if last is None or "replaced" not in last.detail:
-        raise Conflict(f"{name} {current.version} has no earlier version to return to", state="active")
-    previous = get(session, name, last.detail["replaced"])
-    if who.role not in ("analyst", "admin"):
-        raise Forbidden("only analysts roll rulebooks back", role=who.role)
-    activate(session, previous, who, action="rolled_back")
-    return previous
+    return now
 
 
 def start_shadow(session: Session, version: RulebookVersion, who: Principal) -> None:
     """Evaluate this version beside the active one on live claims (one shadow per product line)."""
-    if version.status == "active":
-        raise Conflict("the active version cannot shadow itself", state=version.status)
+    if in_force(session, version.name).id == version.id:
+        raise Conflict("the active version cannot shadow itself", state="active")
     for other in session.scalars(select(RulebookVersion).where(RulebookVersion.name == version.name)):
         other.shadow = other.id == version.id
     session.info.pop(VERSIONS_KEY, None)

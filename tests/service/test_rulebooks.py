@@ -37,7 +37,9 @@ def test_upload_backtest_approve_activate_and_roll_back(flow):
     listed = {(v["name"], v["version"]): v["status"] for v in flow.call("risk_team", "GET", "/v1/rulebooks")}
     assert listed[("motor", "2026.12.1")] == "retired" and listed[("motor", "2026.11.1")] == "active"
     history = flow.call("analyst", "GET", path)["history"]
-    assert [h["action"] for h in history] == ["uploaded", "backtested", "approved", "activated"]
+    steps = ["uploaded", "backtested", "approved", "activated", "rolled_back"]
+    assert [h["action"] for h in history] == steps
+    assert history[-1]["in_force_now"] == "2026.11.1"
 
 
 def test_a_broken_rulebook_or_failing_tests_are_refused(flow):
