@@ -430,7 +430,10 @@ def main() -> None:
             backends["postgresql"] = os.environ["TEST_POSTGRES_URL"]
         else:
             console.print("  (no TEST_POSTGRES_URL: PostgreSQL skipped; `make bench` starts one)")
+        wanted = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
         for name, url in backends.items():
+            if name not in wanted:
+                continue
             console.print(f"[bold]{name}[/bold]")
             results[name] = _backend(console, name, url, root)
         results["profile"] = _profile(console, root)

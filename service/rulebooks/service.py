@@ -233,12 +233,14 @@ def approve(session: Session, version: RulebookVersion, who: Principal) -> None:
 def activate(
     session: Session, version: RulebookVersion, who: Principal, effective_from: dt.date | None = None
 ) -> RulebookVersion:
-    """Put an approved version in force for claims reported from a day on (default today).
+    """Put an approved version in force for claims reported from a day on.
 
+    By default, from the `effective_from` its text declares, or today if that has passed.
     Returns the version it replaces on that day. Workers pick it up on their next claim.
     """
     today = dt.date.today()
-    day = effective_from or today
+    declared = loads(version.text, source=version.source).spec.effective_from
+    day = effective_from or max(declared, today)
     if version.status != "approved":
         raise Conflict(
             f"only an approved version can be activated; this one is {version.status}", state=version.status

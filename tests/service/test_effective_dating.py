@@ -110,6 +110,13 @@ def test_an_activation_can_be_scheduled_and_revoked(flow):
 
     back = flow.call("analyst", "POST", "/v1/rulebooks/motor/rollback")
     assert back["version"] == "2026.11.1" and back["in_force"] == [{"from": None, "to": None}]
+    # Without a date, the version takes over from the date its text declares.
+    declared = _day(20).isoformat()
+    path = _approved(
+        flow, LATER.replace("effective_from: 2026-01-01", f"effective_from: {declared}"), "2027.1.1"
+    )
+    assert flow.call("analyst", "POST", f"{path}/activate")["in_force"] == [{"from": declared, "to": None}]
+    flow.call("analyst", "POST", "/v1/rulebooks/motor/rollback")
     listed = {v["version"]: v["status"] for v in flow.call("risk_team", "GET", "/v1/rulebooks")}
     assert listed["2026.12.1"] == "approved"  # revoked before it took effect: never in force
     problem = flow.call("analyst", "POST", "/v1/rulebooks/motor/rollback", expect=409)
