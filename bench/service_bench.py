@@ -9,8 +9,10 @@ claims the generator created, and no request may have failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import cProfile
 import datetime as dt
+import gc
 import io
 import json
 import os
@@ -18,11 +20,14 @@ import pstats
 import random
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -37,7 +42,7 @@ WARMUP_SECONDS = 5
 SATURATION = (8, 16, 32)
 SATURATION_SECONDS = 10
 LIFECYCLE_CLAIMS = 150
-POLICIES = 3000
+POLICIES = 50000
 KEYS = {
     "system": ("claims_system", "bench-system"),
     "spec": ("specialist", "bench-specialist"),
@@ -45,6 +50,7 @@ KEYS = {
     "analyst": ("analyst", "bench-analyst"),
 }
 CLAIMS = [sys.executable, "-m", "service.cli"]
+T = TypeVar("T")
 
 
 def _env(url: str, data_dir: Path) -> dict[str, str]:
@@ -143,6 +149,18 @@ def _fnol(policy: str, rng: random.Random) -> dict:
     }
 
 
+def _socket(addr_info: tuple) -> socket.socket:
+    """A client socket that is reset when closed, leaving no TIME_WAIT behind.
+
+    A connection per request at 100/s leaves thousands of sockets in TIME_WAIT on the machine
+    being measured; finding a free local port among them costs the kernel more on every connect.
+    """
+    family, kind, proto, *_ = addr_info
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    return sock
+
+
 class Load:
     """Drives the running service and keeps every outcome."""
 
@@ -161,7 +179,7 @@ class Load:
         """
         return aiohttp.ClientSession(
             base_url=self.base,
-            connector=aiohttp.TCPConnector(limit=connections, force_close=True),
+            connector=aiohttp.TCPConnector(limit=connections, force_close=True, socket_factory=_socket),
             timeout=aiohttp.ClientTimeout(total=60),
         )
 
@@ -275,6 +293,27 @@ class Load:
         return steps
 
 
+@contextlib.contextmanager
+def _no_generator_pauses() -> Iterator[None]:
+    """Keep the load generator's own garbage collection out of the latencies it measures.
+
+    This process trained a model and imported MLflow: a full collection over that heap stalls
+    its event loop for over 100 ms, and every request due meanwhile would be charged for it.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    with _no_generator_pauses():
+        return asyncio.run(coroutine)
+
+
 def _count(url: str) -> int:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -285,19 +324,23 @@ def _count(url: str) -> int:
 
 def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
     policies = _seed(url, data_dir)
+    # Start from a quiet disk: writing back what the previous phase left (SQLite's files, the
+    # policy load) would otherwise compete with the phase being measured.
+    os.sync()
+    time.sleep(2)
     port = _free_port()
     server = _start(url, data_dir, port)
     load = Load(f"http://127.0.0.1:{port}", policies)
     out: dict = {}
     try:
         # The first seconds of a fresh process compile statements and fill caches: shown, not counted.
-        cold, _ = asyncio.run(load.open_loop(RATE, WARMUP_SECONDS))
+        cold, _ = _run(load.open_loop(RATE, WARMUP_SECONDS))
         out["warm_up"] = summarize(cold)
         console.print(
             f"  warm-up at {RATE}/s for {WARMUP_SECONDS}s (not counted below): "
             f"p50 {out['warm_up']['median_ms']:.1f} ms, p99 {out['warm_up']['p99_ms']:.1f} ms"
         )
-        latencies, elapsed = asyncio.run(load.open_loop(RATE, RATE_SECONDS))
+        latencies, elapsed = _run(load.open_loop(RATE, RATE_SECONDS))
         out["intake_at_rate"] = {
             **summarize(latencies),
             "offered_per_second": RATE,
@@ -310,7 +353,7 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
         )
         out["saturation"] = {}
         for concurrency in SATURATION:
-            latencies, elapsed = asyncio.run(load.closed_loop(concurrency, SATURATION_SECONDS))
+            latencies, elapsed = _run(load.closed_loop(concurrency, SATURATION_SECONDS))
             s = {**summarize(latencies), "throughput_per_second": len(latencies) / elapsed}
             out["saturation"][concurrency] = s
             console.print(
@@ -319,7 +362,7 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
             )
         sample = random.Random(3).sample(load.created, LIFECYCLE_CLAIMS)
         begin = time.perf_counter()
-        steps = asyncio.run(load.lifecycle(sample))
+        steps = _run(load.lifecycle(sample))
         elapsed = time.perf_counter() - begin
         requests = sum(len(v) for v in steps.values())
         out["lifecycle"] = {

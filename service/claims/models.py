@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -34,6 +35,9 @@ class Claim(Base):
     """One claim and where it stands in its lifecycle."""
 
     __tablename__ = "claims"
+    # A provider's recent claims (the provider-load fact): one index for both conditions, so even
+    # a plan made without the values cannot scan every recent claim instead.
+    __table_args__ = (Index("ix_claims_provider_report_date", "provider", "report_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_number: Mapped[str] = mapped_column(String(30), unique=True)
@@ -53,7 +57,7 @@ class Claim(Base):
     police_report: Mapped[bool] = mapped_column(Boolean, default=False)
     third_party: Mapped[bool] = mapped_column(Boolean, default=False)
     payee_account: Mapped[str] = mapped_column(String(64))
-    provider: Mapped[str | None] = mapped_column(String(120), index=True)
+    provider: Mapped[str | None] = mapped_column(String(120))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # product-specific facts
     # The latest adjudication, denormalized for filtering; the records hold the history.
     route: Mapped[str | None] = mapped_column(String(10), index=True)
