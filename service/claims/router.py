@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from rules.explain import explain as why_not
 from rules.rulebook import loads
-from service.claims import lifecycle, service, views
+from service.claims import lifecycle, review, service, views
 from service.claims.models import Claim, DecisionRecord
 from service.claims.schemas import (
     ClaimIn,
@@ -159,7 +159,7 @@ def add_review(
     request_id: RequestId,
 ) -> JSONResponse:
     """Record a preliminary (specialist) or senior review."""
-    service.add_review(session, runtime, claim, body, who, request_id)
+    review.add_review(session, runtime, claim, body, who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
     return JSONResponse(out, status_code=201)
@@ -175,7 +175,7 @@ def decide(
     request_id: RequestId,
 ) -> JSONResponse:
     """Approve or deny the claim."""
-    service.decide(session, runtime, claim, body, who, request_id)
+    review.decide(session, runtime, claim, body, who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
     return JSONResponse(out)
