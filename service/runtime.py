@@ -132,10 +132,8 @@ class Runtime:
                     self._by_sha[sha] = engine
         return engine
 
-    def rulebook_for(self, session: Session | None, product: str, on: dt.date | None = None) -> Rulebook:
+    def rulebook_for(self, session: Session, product: str, on: dt.date | None = None) -> Rulebook:
         """Return the rulebook in force for a product line on a day (default today)."""
-        if session is None:
-            return self.rulebooks[product]
         return self.engine_for(session, product, on).rulebook
 
     def close(self) -> None:
