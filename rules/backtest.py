@@ -107,7 +107,8 @@ def backtest(baseline: Rulebook, candidate: Rulebook, claims: pd.DataFrame) -> d
     return report
 
 
-def _png(fig: plt.Figure) -> str:
+def figure_png(fig: plt.Figure) -> str:
+    """Render a figure as base64 PNG for an inline <img>, and free it."""
     buffer = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=90)
@@ -133,13 +134,13 @@ def to_html(report: dict[str, Any]) -> str:
     ax.set_yticks(y, rules)
     ax.set(xlabel="share of claims", title="Rule firing rates")
     ax.legend()
-    charts = [("Rule firing rates", _png(fig))]
+    charts = [("Rule firing rates", figure_png(fig))]
     deltas = np.asarray(report["_payable_delta_cents"], dtype=float) / 100
     if deltas.any():  # only when some amount changes
         fig, ax = plt.subplots(figsize=(6, 3.5))
         ax.hist(deltas, bins=50)
         ax.set(xlabel="payable amount change per changed claim (CNY)", ylabel="claims", title="Payable delta")
-        charts.append(("Payable delta", _png(fig)))
+        charts.append(("Payable delta", figure_png(fig)))
     images = "".join(f"<h2>{t}</h2><img alt='{t}' src='data:image/png;base64,{p}'>" for t, p in charts)
     head = f"{report['baseline']['name']} {report['baseline']['version']} → {report['candidate']['version']}"
     summary = (

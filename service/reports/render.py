@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
@@ -15,6 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from rich.table import Table
+
+from rules.backtest import figure_png
 
 
 def rows(kind: str, report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -73,14 +74,6 @@ def as_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False, default=str)
 
 
-def _png(fig: plt.Figure) -> str:
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def _charts(kind: str, report: dict[str, Any]) -> list[tuple[str, str]]:
     charts = []
     if kind == "kpis" and report["cycle_time_working_days_by_tier"]:
@@ -93,13 +86,13 @@ def _charts(kind: str, report: dict[str, Any]) -> list[tuple[str, str]]:
             title="Cycle time by tier",
         )
         ax.legend()
-        charts.append(("Cycle-time distribution by tier", _png(fig)))
+        charts.append(("Cycle-time distribution by tier", figure_png(fig)))
     if kind == "sla" and report["breaches"]:
         weeks = Counter(b["due"][:8] + "01" if b["due"] else "unknown" for b in report["breaches"])
         fig, ax = plt.subplots(figsize=(6, 3.5))
         ax.bar(list(weeks), list(weeks.values()))
         ax.set(xlabel="month due", ylabel="breaches", title="Breaches over time")
-        charts.append(("Breaches over time", _png(fig)))
+        charts.append(("Breaches over time", figure_png(fig)))
     return charts
 
 
