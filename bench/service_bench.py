@@ -108,8 +108,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(url: str, data_dir: Path, port: int) -> subprocess.Popen:
-    log = open(data_dir / "server.log", "w")  # noqa: SIM115 - lives as long as the server
+def _start(url: str, data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [*CLAIMS, "serve", "--workers", "2", "--port", str(port)],
         env=_env(url, data_dir),
@@ -124,7 +124,7 @@ def _start(url: str, data_dir: Path, port: int) -> subprocess.Popen:
             pass
         time.sleep(0.5)
     server.terminate()
-    raise RuntimeError(f"service did not become ready; see {data_dir / 'server.log'}")
+    raise RuntimeError(f"service did not become ready; see {log_path}")
 
 
 def _fnol(policy: str, rng: random.Random) -> dict:
@@ -329,7 +329,8 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
     os.sync()
     time.sleep(2)
     port = _free_port()
-    server = _start(url, data_dir, port)
+    log_path = data_dir / f"server-{name}.log"
+    server = _start(url, data_dir, port, log_path)
     load = Load(f"http://127.0.0.1:{port}", policies)
     out: dict = {}
     try:
@@ -393,6 +394,10 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
     )
     for failure in load.failures[:5]:
         console.print(f"    {failure}", markup=False)
+    if verdict != "ok":
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        console.print(f"  last lines of {log_path}:", *tail, sep="\n    ", markup=False)
+    out["ok"] = verdict == "ok"
     return out
 
 
@@ -480,8 +485,12 @@ def main() -> None:
             console.print(f"[bold]{name}[/bold]")
             results[name] = _backend(console, name, url, root)
         results["profile"] = _profile(console, root)
-        shutil.rmtree(root, ignore_errors=True)
     except BaseException:
         console.print(f"kept {root} (server logs) for inspection")
         raise
     console.print(f"saved {save('service', results)}")
+    failed = [name for name, out in results.items() if isinstance(out, dict) and out.get("ok") is False]
+    if failed:
+        console.print(f"[red]failed on {', '.join(failed)}[/red]; kept {root} (server logs) for inspection")
+        raise SystemExit(1)
+    shutil.rmtree(root, ignore_errors=True)
