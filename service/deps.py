@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -16,8 +16,12 @@ from service.observability import bind_claim
 from service.runtime import Runtime
 from service.security import Principal, hash_key
 
+# The light dependencies are coroutines: FastAPI runs a plain function in the thread pool, and
+# every hop there waits for the interpreter lock behind requests already working (a few per
+# request under load). Only the route itself, which does the blocking work, runs on a thread.
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     """Return the runtime loaded at start-up."""
     return request.app.state.runtime
 
@@ -25,8 +29,12 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """Yield one session per request; routes commit once, anything unfinished is rolled back."""
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """Yield one session per request; routes commit once, anything unfinished is rolled back.
+
+    Opening a session touches no connection; closing one after a commit releases nothing that
+    blocks, and after a failure only rolls back: both are fit for the event loop.
+    """
     session = runtime.sessions()
     try:
         yield session
@@ -38,7 +46,7 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-def get_request_id(request: Request) -> str:
+async def get_request_id(request: Request) -> str:
     """Return the id of this request (from X-Request-ID or generated)."""
     return request.state.request_id
 
@@ -46,7 +54,7 @@ def get_request_id(request: Request) -> str:
 RequestId = Annotated[str, Depends(get_request_id)]
 
 
-def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """Identify the caller by API key (X-API-Key or Authorization: Bearer)."""
     key = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
@@ -64,7 +72,7 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
 def require(*roles: str) -> Callable[..., Principal]:
     """Return a dependency admitting only these roles (and admin)."""
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role != "admin" and principal.role not in roles:
             raise Forbidden(
                 f"role {principal.role} may not do this; allowed: {', '.join(sorted(roles))}",
