@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -230,7 +230,7 @@ def record_assessment(
         outcome["risk"] = {
             "score": score.score,
             "band": score.band,
-            "factors": [asdict(f) for f in score.factors],
+            "factors": list(score.factors),
         }
     audit.record(
         session,
@@ -240,7 +240,7 @@ def record_assessment(
         actor=f"rules:{book.name}@{book.version}",
         outcome=outcome,
         amount=result.payable_amount,
-        reasons=[asdict(r) for r in result.reasons],
+        reasons=list(result.reasons),
         facts=assessment.facts,
         rulebook=(book.name, book.version, book.sha256),
         model=(score.model_name, score.model_version) if score else None,
@@ -308,7 +308,9 @@ def open_investigation(
         return
     reason = f"high fraud-risk band ({score.score:.3f})" if score else "referred by the rules"
     claim.investigations.append(
-        Investigation(status="open", reason=reason, risk_score=score.score if score else None)
+        Investigation(
+            claim_id=claim.id, status="open", reason=reason, risk_score=score.score if score else None
+        )
     )
     claim.on_hold = True
     audit.record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -39,9 +39,16 @@ HASHED = (
 )
 
 
+def _plain(value: Any) -> Any:
+    # A dataclass (a reason, a risk factor) serializes as its fields: no deep copy made first.
+    if is_dataclass(value) and not isinstance(value, type):
+        return value.__dict__
+    return str(value)
+
+
 def canonical(value: Any) -> str:
     """Serialize deterministically (sorted keys, no spaces) for hashing."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
 
 
 def sha256(text: str) -> str:
@@ -54,6 +61,12 @@ def record_hash(record: DecisionRecord) -> str:
     return sha256(canonical({name: getattr(record, name) for name in HASHED}))
 
 
+def _hash_of_parts(parts: dict[str, str]) -> str:
+    # canonical() of the record's fields, put together from each field's own canonical text:
+    # a sorted-key object is its sorted members, so the large parts are serialized only once.
+    return sha256("{" + ",".join(f'"{name}":{parts[name]}' for name in sorted(HASHED)) + "}")
+
+
 def record(
     session: Session,
     claim: Claim,
@@ -63,7 +76,7 @@ def record(
     actor: str,
     outcome: dict[str, Any],
     amount: Any = None,
-    reasons: list[dict[str, Any]] | None = None,
+    reasons: list[Any] | None = None,
     facts: dict[str, Any] | None = None,
     rulebook: tuple[str, str, str] | None = None,
     model: tuple[str, str] | None = None,
@@ -72,7 +85,11 @@ def record(
     """Append one decision to a claim's chain (flushed, committed with the unit of work)."""
     # The claim row carries the chain head; its version lock serializes writers on one claim.
     claim.updated_at = dt.datetime.now(dt.UTC)
-    facts = json.loads(canonical(facts)) if facts is not None else None
+    texts = {
+        "facts": canonical(facts),  # null when there are none
+        "outcome": canonical(outcome),
+        "reasons": canonical(reasons or []),
+    }
     entry = DecisionRecord(
         claim_id=claim.id,
         seq=(claim.chain_seq or 0) + 1,
@@ -81,19 +98,22 @@ def record(
         actor=actor,
         decided_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         request_id=request_id,
-        facts=facts,
-        facts_hash=sha256(canonical(facts)) if facts is not None else None,
+        # Stored as read back: plain JSON values, exactly what the hash covers.
+        facts=json.loads(texts["facts"]),
+        facts_hash=sha256(texts["facts"]) if facts is not None else None,
         rulebook_name=rulebook[0] if rulebook else None,
         rulebook_version=rulebook[1] if rulebook else None,
         rulebook_sha256=rulebook[2] if rulebook else None,
         model_name=model[0] if model else None,
         model_version=model[1] if model else None,
-        outcome=json.loads(canonical(outcome)),
+        outcome=json.loads(texts["outcome"]),
         amount=None if amount is None else str(amount),
-        reasons=json.loads(canonical(reasons or [])),
+        reasons=json.loads(texts["reasons"]),
         previous_hash=claim.chain_head or GENESIS,
     )
-    entry.record_hash = record_hash(entry)
+    entry.record_hash = _hash_of_parts(
+        {name: texts[name] if name in texts else canonical(getattr(entry, name)) for name in HASHED}
+    )
     claim.chain_seq, claim.chain_head = entry.seq, entry.record_hash
     if kind == "adjudication":
         claim._last_adjudication = entry  # the response shows it without reading it back

@@ -108,7 +108,9 @@ class ClaimEvent(Base):
 def _status_changed(target: Claim, value: str, old: object, _initiator: object) -> None:
     if value != old:
         previous = old if isinstance(old, str) else None
-        target.events.append(ClaimEvent(kind="status", old=previous, new=value, at=dt.datetime.now(dt.UTC)))
+        target.events.append(
+            ClaimEvent(kind="status", old=previous, new=value, why=None, at=dt.datetime.now(dt.UTC))
+        )
 
 
 @event.listens_for(Claim.route, "set")

@@ -67,12 +67,14 @@ def list_claims(
     query = query.order_by(Claim.id.desc())
     if sla is None:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = [views.summary(c, runtime) for c in session.scalars(query.limit(limit).offset(offset))]
+        page = session.scalars(query.limit(limit).offset(offset))
+        rows = [views.summary(c, session, runtime) for c in page]
     else:
         # SLA state is computed, not stored: filter the claims whose clocks can still run.
         key = "sla_breached" if sla == "breached" else "sla_due_soon"
         live = query.where(Claim.status.in_([*lifecycle.OPEN, "approved"]))
-        matching = [row for row in (views.summary(c, runtime) for c in session.scalars(live)) if row[key]]
+        shown = (views.summary(c, session, runtime) for c in session.scalars(live))
+        matching = [row for row in shown if row[key]]
         total, rows = len(matching), matching[offset : offset + limit]
     return JSONResponse({"total": total, "limit": limit, "offset": offset, "items": rows})
 

@@ -6,15 +6,17 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from service import audit
 from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
 from service.claims import lifecycle
-from service.claims.models import Claim, Document
+from service.claims.models import Claim, DecisionRecord, Document
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
+from service.database import insert_built
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.observability import bind_claim
 from service.policies.models import Policy
@@ -57,6 +59,18 @@ def _check_claim_facts(session: Session, runtime: Runtime, product: str, data: C
         raise Unprocessable("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
 
+# The next claim id. PostgreSQL hands out sequence values to concurrent writers; on SQLite every
+# writing transaction holds the database's write lock from its start, so nobody else inserts.
+NEXT_CLAIM_ID = {
+    "postgresql": text("SELECT nextval(pg_get_serial_sequence('claims', 'id'))"),
+    "sqlite": text("SELECT coalesce(max(id), 0) + 1 FROM claims"),
+}
+
+
+def _new_claim_id(session: Session) -> int:
+    return session.execute(NEXT_CLAIM_ID[session.get_bind().dialect.name]).scalar_one()
+
+
 def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, request_id: str) -> Claim:
     """Register a first notice of loss, adjudicate it and ask for what is missing."""
     policy = session.scalar(select(Policy).where(Policy.policy_number == data.policy_number))
@@ -64,16 +78,18 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
         raise NotFound(f"no policy {data.policy_number}", field="policy_number")
     _check_claim_facts(session, runtime, policy.product, data)
     claim = Claim(
-        claim_number=f"TMP-{request_id[:20]}",
         policy=policy,
+        policy_id=policy.id,
         product=policy.product,
         status="reported",
+        on_hold=False,
         channel=data.channel,
         incident_at=data.incident_at.replace(tzinfo=None),
         report_date=data.report_date or dt.date.today(),
         peril=data.peril,
         description=data.description,
         claimed_amount=data.claimed_amount,
+        paid_amount=Decimal("0.00"),
         location=data.location,
         injuries=data.injuries,
         fatalities=data.fatalities,
@@ -91,14 +107,16 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
     if claim.report_date < dt.date.today():
         # Loaded late (history, or a claim first reported elsewhere): clocks start at the report.
         claim.events[0].at = dt.datetime.combine(claim.report_date, dt.time(9, 0), dt.UTC)
-    session.add(claim)
-    # Assess before the first write: the claim and its records then go out in two round trips.
     assessment = assess(session, runtime, claim)
     settle(claim, assessment)
     lifecycle.apply(claim, "request_documents" if assessment.result.missing_documents else "start_review")
-    session.flush()  # the claim's id numbers it and goes into every record's hash
+    # Numbered once it is accepted, before it is written: its number and every record's hash
+    # carry the id.
+    claim.id = _new_claim_id(session)
     claim.claim_number = f"CLM-{claim.report_date:%Y}-{claim.id:07d}"
     bind_claim(claim.claim_number)
+    for event in claim.events:
+        event.claim_id = claim.id
     audit.record(
         session,
         claim,
@@ -110,7 +128,9 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
         request_id=request_id,
     )
     record_assessment(session, runtime, claim, assessment, request_id=request_id)
-    session.flush()  # the response names what was stored (an investigation's id)
+    # The claim, its events, its records and any investigation: one INSERT each, the claim first.
+    records = sorted((o for o in session.new if isinstance(o, DecisionRecord)), key=lambda r: r.seq)
+    insert_built(session, [claim, *claim.events, *records, *claim.investigations])
     return claim
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from service import sla
 from service.adjudication import decided_by
@@ -20,10 +20,12 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def clocks(runtime: Runtime, claim: Claim, now: dt.datetime | None = None) -> dict[str, Any]:
+def clocks(
+    session: Session, runtime: Runtime, claim: Claim, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Return the claim's SLA clocks for its current route (tier)."""
     now = now or dt.datetime.now(dt.UTC)
-    params = decided_by(object_session(claim), runtime, claim).params
+    params = decided_by(session, runtime, claim).params
     tier = claim.route or params["default_route"]
     changes = [sla.Change(_utc(e.at), e.new) for e in claim.events if e.kind == "status"]
     reviews = sorted(_utc(r.created_at) for r in claim.reviews if r.created_at is not None)
@@ -56,9 +58,9 @@ def latest_adjudication(session: Session, claim: Claim) -> DecisionRecord | None
     ).first()
 
 
-def documents(runtime: Runtime, claim: Claim) -> dict[str, Any]:
+def documents(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
     """Return the checklist: required (with labels), received and still missing."""
-    book = decided_by(object_session(claim), runtime, claim)
+    book = decided_by(session, runtime, claim)
     labels = {d.spec.code: d.spec.label.as_dict() for d in book.documents}
     received = [d for d in claim.documents if d.status != "rejected"]
     have = {d.doc_type for d in received}
@@ -82,11 +84,11 @@ def documents(runtime: Runtime, claim: Claim) -> dict[str, Any]:
     }
 
 
-def summary(claim: Claim, runtime: Runtime | None = None) -> dict[str, Any]:
-    """Return the fields shown in lists (with the SLA state when a runtime is given)."""
+def summary(claim: Claim, session: Session | None = None, runtime: Runtime | None = None) -> dict[str, Any]:
+    """Return the fields shown in lists (with the SLA state when a session and runtime are given)."""
     extra = {}
-    if runtime is not None:
-        state = clocks(runtime, claim)
+    if session is not None and runtime is not None:
+        state = clocks(session, runtime, claim)
         extra = {
             "sla_breached": state["breached"],
             "sla_due_soon": state["due_soon"],
@@ -137,7 +139,7 @@ def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
             **risk,
             "model": f"{last.model_name}@{last.model_version}" if last and last.model_name else None,
         },
-        "documents": documents(runtime, claim),
+        "documents": documents(session, runtime, claim),
         "reviews": [
             {
                 "stage": r.stage,
@@ -158,7 +160,7 @@ def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
             }
             for p in claim.payments
         ],
-        "sla": clocks(runtime, claim),
+        "sla": clocks(session, runtime, claim),
         "investigation": None
         if investigation is None
         else {

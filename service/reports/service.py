@@ -30,7 +30,7 @@ def sla_report(session: Session, runtime: Runtime, now: dt.datetime | None = Non
     board: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     breaches, used = [], defaultdict(list)
     for claim in _claims(session):
-        state = views.clocks(runtime, claim, now)
+        state = views.clocks(session, runtime, claim, now)
         live = claim.status in (*lifecycle.OPEN, "approved")
         for clock in state["stages"]:
             if clock["state"] == "done":
@@ -86,7 +86,7 @@ def kpis(session: Session, runtime: Runtime, start: dt.date, end: dt.date) -> di
     cycle: dict[str, list[int]] = defaultdict(list)
     mix = Counter()
     for claim in claims:
-        state = views.clocks(runtime, claim)
+        state = views.clocks(session, runtime, claim)
         stages = {c["stage"]: c for c in state["stages"]}
         tier = state["tier"]
         if claim.status in ("approved", "denied", "paid", "closed") and stages["decision"]["state"] == "done":
