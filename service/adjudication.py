@@ -64,19 +64,18 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
 
     Works for a claim not yet stored (its id is None: every stored claim is another, earlier one).
     """
-    row = session.execute(
-        HISTORY,
-        {
-            "claim_id": claim.id if claim.id is not None else -1,
-            "earlier_than": claim.id if claim.id is not None else NOT_STORED,
-            "report_date": claim.report_date,
-            "year_ago": claim.report_date - dt.timedelta(days=365),
-            "window": claim.report_date - dt.timedelta(days=90),
-            "payee": claim.payee_account,
-            "provider": claim.provider or None,
-            "policy_id": claim.policy.id,
-        },
-    ).one()
+    values = {
+        "claim_id": claim.id if claim.id is not None else -1,
+        "earlier_than": claim.id if claim.id is not None else NOT_STORED,
+        "report_date": claim.report_date,
+        "year_ago": claim.report_date - dt.timedelta(days=365),
+        "window": claim.report_date - dt.timedelta(days=90),
+        "payee": claim.payee_account,
+        "provider": claim.provider or None,
+        "policy_id": claim.policy.id,
+    }
+    # Plain columns, no entities: the connection runs it without the ORM's per-statement work.
+    row = session.connection().execute(HISTORY, values).one()
     prior, paid_elsewhere, n_earlier, accounts, payee_seen, payee_first, load = row
     changed_days = None
     if n_earlier and (not payee_seen or accounts > 1):

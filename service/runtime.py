@@ -77,7 +77,7 @@ class Runtime:
         """
         known = session.info.setdefault(VERSIONS_KEY, {})
         if product not in known:
-            rows = session.execute(SCHEDULE, {"product": product}).all()
+            rows = session.connection().execute(SCHEDULE, {"product": product}).all()
             entries = tuple(
                 schedule.Entry(act, version, effective) for version, _, _, act, effective in rows if act
             )

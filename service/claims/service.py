@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from service import audit
@@ -67,13 +67,17 @@ NEXT_CLAIM_ID = {
 }
 
 
+POLICY = select(Policy).where(Policy.policy_number == bindparam("number"))
+
+
 def _new_claim_id(session: Session) -> int:
-    return session.execute(NEXT_CLAIM_ID[session.get_bind().dialect.name]).scalar_one()
+    connection = session.connection()
+    return connection.execute(NEXT_CLAIM_ID[connection.dialect.name]).scalar_one()
 
 
 def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, request_id: str) -> Claim:
     """Register a first notice of loss, adjudicate it and ask for what is missing."""
-    policy = session.scalar(select(Policy).where(Policy.policy_number == data.policy_number))
+    policy = session.scalar(POLICY, {"number": data.policy_number})
     if policy is None:
         raise NotFound(f"no policy {data.policy_number}", field="policy_number")
     _check_claim_facts(session, runtime, policy.product, data)
