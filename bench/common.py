@@ -4,6 +4,8 @@ import json
 import os
 import platform
 import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -35,6 +37,31 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     memory = psutil.virtual_memory().total / 2**30
     return f"{os.cpu_count()} cores {cpu}, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def _spin(seconds: float) -> list[int]:
+    # A fixed piece of interpreter work, counted per tenth of a second.
+    counts = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        start, n = time.perf_counter(), 0
+        while time.perf_counter() - start < 0.1:
+            sum(range(10_000))
+            n += 1
+        counts.append(n * 10)
+    return counts
+
+
+def cpu_speed(seconds: float = 3.0) -> dict[str, float]:
+    """How fast the cores run right now, all of them busy at once (units of work per second per core).
+
+    A shared virtual machine runs slower when its neighbours are busy: the figure puts the
+    latencies measured next to it in context (compare runs at a similar speed).
+    """
+    cores = os.cpu_count() or 1
+    with ProcessPoolExecutor(cores) as pool:
+        slices = [n for counts in pool.map(_spin, [seconds] * cores) for n in counts]
+    return {"median": statistics.median(slices), "slowest_tenth": sorted(slices)[len(slices) // 10]}
 
 
 def save(name: str, data: dict) -> Path:

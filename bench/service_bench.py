@@ -8,33 +8,26 @@ claims the generator created, and no request may have failed.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import cProfile
 import datetime as dt
-import gc
 import io
-import json
 import os
 import pstats
 import random
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
-import aiohttp
 import httpx
 from rich.console import Console
 from sqlalchemy import create_engine, text
 
-from bench.common import machine, save, summarize
+from bench.common import cpu_speed, machine, save, summarize
+from bench.load import KEYS, Load, fnol, run
 
 RATE = 100  # claims per second, the target arrival rate
 RATE_SECONDS = 20
@@ -43,14 +36,7 @@ SATURATION = (8, 16, 32)
 SATURATION_SECONDS = 10
 LIFECYCLE_CLAIMS = 150
 POLICIES = 50000
-KEYS = {
-    "system": ("claims_system", "bench-system"),
-    "spec": ("specialist", "bench-specialist"),
-    "senior": ("senior_reviewer", "bench-senior"),
-    "analyst": ("analyst", "bench-analyst"),
-}
 CLAIMS = [sys.executable, "-m", "service.cli"]
-T = TypeVar("T")
 
 
 def _env(url: str, data_dir: Path) -> dict[str, str]:
@@ -63,10 +49,6 @@ def _env(url: str, data_dir: Path) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MLFLOW_DISABLE_TELEMETRY": "true",
     }
-
-
-def _headers(who: str, **extra: str) -> dict[str, str]:
-    return {"X-API-Key": f"key-{who}", **extra}
 
 
 def _prepare_model(data_dir: Path) -> None:
@@ -127,193 +109,6 @@ def _start(url: str, data_dir: Path, port: int, log_path: Path) -> subprocess.Po
     raise RuntimeError(f"service did not become ready; see {log_path}")
 
 
-def _fnol(policy: str, rng: random.Random) -> dict:
-    incident = dt.datetime.now().replace(microsecond=0) - dt.timedelta(
-        days=rng.randint(0, 5), hours=rng.randint(0, 12)
-    )
-    return {
-        "policy_number": policy,
-        "channel": rng.choice(["app", "online", "hotline", "email"]),
-        "incident_at": incident.isoformat(),
-        "peril": rng.choice(["single_vehicle", "collision", "glass", "vandalism"]),
-        "description": "Bench claim",
-        "claimed_amount": f"{rng.uniform(300, 60000):.2f}",
-        "payee_account": f"6222 {rng.randint(1000, 9999)} 0000 1111",
-        "provider": f"Repairer {rng.randint(1, 200)}",
-        "facts": {
-            "driver_intoxicated": False,
-            "driver_licensed": True,
-            "intentional_loss": False,
-            "catastrophe_event": False,
-        },
-    }
-
-
-def _socket(addr_info: tuple) -> socket.socket:
-    """A client socket that is reset when closed, leaving no TIME_WAIT behind.
-
-    A connection per request at 100/s leaves thousands of sockets in TIME_WAIT on the machine
-    being measured; finding a free local port among them costs the kernel more on every connect.
-    """
-    family, kind, proto, *_ = addr_info
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    return sock
-
-
-class Load:
-    """Drives the running service and keeps every outcome."""
-
-    def __init__(self, base: str, policies: list[str]) -> None:
-        self.base = base
-        self.policies = policies
-        self.rng = random.Random(11)
-        self.created: list[str] = []
-        self.failures: list[str] = []
-
-    def client(self, connections: int = 200) -> aiohttp.ClientSession:
-        """A connection per request, as from many independent callers.
-
-        uvicorn's workers share one listening socket and nothing moves a kept-alive connection:
-        eight long-lived connections could all land on one worker and leave the other idle.
-        """
-        return aiohttp.ClientSession(
-            base_url=self.base,
-            connector=aiohttp.TCPConnector(limit=connections, force_close=True, socket_factory=_socket),
-            timeout=aiohttp.ClientTimeout(total=60),
-        )
-
-    async def intake(self, client: aiohttp.ClientSession, scheduled: float | None = None) -> float:
-        body = _fnol(self.rng.choice(self.policies), self.rng)
-        start = scheduled if scheduled is not None else time.perf_counter()
-        try:
-            async with client.post("/v1/claims", json=body, headers=_headers("system")) as response:
-                status, payload = response.status, await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            self.failures.append(f"intake {exc.__class__.__name__}: {exc}")
-            return time.perf_counter() - start
-        elapsed = time.perf_counter() - start
-        if status == 201:
-            self.created.append(json.loads(payload)["claim_number"])
-        else:
-            self.failures.append(f"{status} {payload[:200]!r}")
-        return elapsed
-
-    async def open_loop(self, rate: int, seconds: int) -> tuple[list[float], float]:
-        """Send `rate` claims a second; latency counts from the scheduled send (no coordinated omission)."""
-        async with self.client() as client:
-            begin = time.perf_counter()
-            tasks = []
-            for i in range(rate * seconds):
-                due = begin + i / rate
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                tasks.append(asyncio.create_task(self.intake(client, scheduled=due)))
-            latencies = await asyncio.gather(*tasks)
-            return list(latencies), time.perf_counter() - begin
-
-    async def closed_loop(self, concurrency: int, seconds: int) -> tuple[list[float], float]:
-        """`concurrency` clients each sending the next claim as soon as the last one returns."""
-        async with self.client(concurrency) as client:
-            stop = time.perf_counter() + seconds
-            latencies: list[float] = []
-
-            async def worker() -> None:
-                while time.perf_counter() < stop:
-                    latencies.append(await self.intake(client))
-
-            begin = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return latencies, time.perf_counter() - begin
-
-    async def lifecycle(self, numbers: list[str], concurrency: int = 8) -> dict[str, list[float]]:
-        """Documents, review, decision and payment for each claim, several claims at once."""
-        steps: dict[str, list[float]] = {"documents": [], "review": [], "decision": [], "payment": []}
-        async with self.client(concurrency) as client:
-
-            async def call(step: str, who: str, method: str, path: str, body=None, **headers) -> dict:
-                start = time.perf_counter()
-                try:
-                    async with client.request(
-                        method, path, json=body, headers=_headers(who, **headers)
-                    ) as response:
-                        status, payload = response.status, await response.read()
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    self.failures.append(f"{step} {exc.__class__.__name__}: {exc}")
-                    return {"status": None, "on_hold": True, "claim": {}, "documents": {"missing": []}}
-                steps[step].append(time.perf_counter() - start)
-                if status >= 400:
-                    self.failures.append(f"{step} {status} {payload[:200]!r}")
-                    return {"status": None, "on_hold": True, "claim": {}, "documents": {"missing": []}}
-                return json.loads(payload)
-
-            async def one(number: str) -> None:
-                claim = await call("documents", "analyst", "GET", f"/v1/claims/{number}")
-                for doc in claim["documents"]["missing"]:
-                    body = {"doc_type": doc["code"], "file_name": "d.pdf", "sha256": "ab" * 32}
-                    claim = (
-                        await call("documents", "system", "POST", f"/v1/claims/{number}/documents", body)
-                    )["claim"]
-                if claim["status"] != "under_review" or claim["on_hold"]:
-                    return
-                amount = claim["payable_amount"]
-                if float(amount) <= 0:
-                    return  # nothing payable (under the deductible): not part of this workload
-                review = {"stage": "preliminary", "recommendation": "approve", "amount": amount}
-                claim = await call("review", "spec", "POST", f"/v1/claims/{number}/reviews", review)
-                decider = "spec"
-                if claim["status"] == "senior_review":
-                    review = {"stage": "senior", "recommendation": "approve", "amount": amount}
-                    await call("review", "senior", "POST", f"/v1/claims/{number}/reviews", review)
-                    decider = "senior"
-                if float(amount) <= 0:
-                    return
-                await call(
-                    "decision",
-                    decider,
-                    "POST",
-                    f"/v1/claims/{number}/decision",
-                    {"outcome": "approve", "amount": amount},
-                )
-                await call(
-                    "payment",
-                    "system",
-                    "POST",
-                    f"/v1/claims/{number}/payments",
-                    {"method": "bank_transfer"},
-                    **{"Idempotency-Key": f"bench-{number}"},
-                )
-
-            gate = asyncio.Semaphore(concurrency)
-
-            async def guarded(number: str) -> None:
-                async with gate:
-                    await one(number)
-
-            await asyncio.gather(*(guarded(n) for n in numbers))
-        return steps
-
-
-@contextlib.contextmanager
-def _no_generator_pauses() -> Iterator[None]:
-    """Keep the load generator's own garbage collection out of the latencies it measures.
-
-    This process trained a model and imported MLflow: a full collection over that heap stalls
-    its event loop for over 100 ms, and every request due meanwhile would be charged for it.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    with _no_generator_pauses():
-        return asyncio.run(coroutine)
-
-
 def _count(url: str) -> int:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -328,20 +123,24 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
     # policy load) would otherwise compete with the phase being measured.
     os.sync()
     time.sleep(2)
+    out: dict = {"cpu_speed": cpu_speed()}
+    console.print(
+        f"  cores run at {out['cpu_speed']['median']:,.0f} units/s each "
+        f"(slowest tenth {out['cpu_speed']['slowest_tenth']:,.0f}; about 6,000 when the host is quiet)"
+    )
     port = _free_port()
     log_path = data_dir / f"server-{name}.log"
     server = _start(url, data_dir, port, log_path)
     load = Load(f"http://127.0.0.1:{port}", policies)
-    out: dict = {}
     try:
         # The first seconds of a fresh process compile statements and fill caches: shown, not counted.
-        cold, _ = _run(load.open_loop(RATE, WARMUP_SECONDS))
+        cold, _ = run(load.open_loop(RATE, WARMUP_SECONDS))
         out["warm_up"] = summarize(cold)
         console.print(
             f"  warm-up at {RATE}/s for {WARMUP_SECONDS}s (not counted below): "
             f"p50 {out['warm_up']['median_ms']:.1f} ms, p99 {out['warm_up']['p99_ms']:.1f} ms"
         )
-        latencies, elapsed = _run(load.open_loop(RATE, RATE_SECONDS))
+        latencies, elapsed = run(load.open_loop(RATE, RATE_SECONDS))
         out["intake_at_rate"] = {
             **summarize(latencies),
             "offered_per_second": RATE,
@@ -354,7 +153,7 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
         )
         out["saturation"] = {}
         for concurrency in SATURATION:
-            latencies, elapsed = _run(load.closed_loop(concurrency, SATURATION_SECONDS))
+            latencies, elapsed = run(load.closed_loop(concurrency, SATURATION_SECONDS))
             s = {**summarize(latencies), "throughput_per_second": len(latencies) / elapsed}
             out["saturation"][concurrency] = s
             console.print(
@@ -363,7 +162,7 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
             )
         sample = random.Random(3).sample(load.created, LIFECYCLE_CLAIMS)
         begin = time.perf_counter()
-        steps = _run(load.lifecycle(sample))
+        steps = run(load.lifecycle(sample))
         elapsed = time.perf_counter() - begin
         requests = sum(len(v) for v in steps.values())
         out["lifecycle"] = {
@@ -422,7 +221,7 @@ def _profile(console: Console, data_dir: Path) -> dict:
     def intake(i: int) -> None:
         with rt.sessions() as session:
             claim = service.report(
-                session, rt, ClaimIn.model_validate(_fnol(rng.choice(policies), rng)), who, f"p{i}"
+                session, rt, ClaimIn.model_validate(fnol(rng.choice(policies), rng)), who, f"p{i}"
             )
             views.detail(session, rt, claim)
             session.commit()
