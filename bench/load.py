@@ -138,11 +138,11 @@ class Load:
         steps: dict[str, list[float]] = {"documents": [], "review": [], "decision": [], "payment": []}
         async with self.client(concurrency) as client:
 
-            async def call(step: str, who: str, method: str, path: str, body=None, **headers) -> dict:
+            async def call(step: str, who: str, method: str, path: str, body=None, **extra) -> dict:
                 start = time.perf_counter()
                 try:
                     async with client.request(
-                        method, path, json=body, headers=headers(who, **headers)
+                        method, path, json=body, headers=headers(who, **extra)
                     ) as response:
                         status, payload = response.status, await response.read()
                 except (aiohttp.ClientError, TimeoutError) as exc:
