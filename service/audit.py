@@ -56,15 +56,16 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def record_hash(record: DecisionRecord) -> str:
-    """Return the hash a record must carry: its content and its predecessor's hash."""
-    return sha256(canonical({name: getattr(record, name) for name in HASHED}))
+def record_hash(record: DecisionRecord, texts: dict[str, str] | None = None) -> str:
+    """Return the hash a record must carry: its content and its predecessor's hash.
 
-
-def _hash_of_parts(parts: dict[str, str]) -> str:
-    # canonical() of the record's fields, put together from each field's own canonical text:
-    # a sorted-key object is its sorted members, so the large parts are serialized only once.
-    return sha256("{" + ",".join(f'"{name}":{parts[name]}' for name in sorted(HASHED)) + "}")
+    The hash is of canonical() of the record's fields, put together from each field's own
+    canonical text (a sorted-key object is its sorted members): `texts` passes the ones
+    already serialized, so the large parts are serialized only once.
+    """
+    known = texts or {}
+    parts = (f'"{name}":{known.get(name) or canonical(getattr(record, name))}' for name in sorted(HASHED))
+    return sha256("{" + ",".join(parts) + "}")
 
 
 def record(
@@ -82,7 +83,7 @@ def record(
     model: tuple[str, str] | None = None,
     request_id: str | None = None,
 ) -> DecisionRecord:
-    """Append one decision to a claim's chain (flushed, committed with the unit of work)."""
+    """Append one decision to a claim's chain (written with the claim, committed with the unit of work)."""
     # The claim row carries the chain head; its version lock serializes writers on one claim.
     claim.updated_at = dt.datetime.now(dt.UTC)
     texts = {
@@ -111,9 +112,7 @@ def record(
         reasons=json.loads(texts["reasons"]),
         previous_hash=claim.chain_head or GENESIS,
     )
-    entry.record_hash = _hash_of_parts(
-        {name: texts[name] if name in texts else canonical(getattr(entry, name)) for name in HASHED}
-    )
+    entry.record_hash = record_hash(entry, texts)
     claim.chain_seq, claim.chain_head = entry.seq, entry.record_hash
     if kind == "adjudication":
         claim._last_adjudication = entry  # the response shows it without reading it back
