@@ -76,6 +76,7 @@ def insert_built(session: Session, objects: Sequence[Base]) -> None:
     columns left out take their defaults). Each gets its generated id back; afterwards the
     session no longer tracks them, and they stay readable in memory.
     """
+    connection = session.connection()  # table INSERTs: the ORM's execution layer has nothing to add
     for obj in objects:
         if obj in session:
             session.expunge(obj)
@@ -88,5 +89,5 @@ def insert_built(session: Session, objects: Sequence[Base]) -> None:
         # RETURNING makes the rows one multi-row INSERT (one round trip) on both databases.
         pk = mapper.primary_key[0]
         statement = insert(mapper.local_table).returning(pk, sort_by_parameter_order=True)
-        for obj, (new_id,) in zip(built, session.execute(statement, rows), strict=True):
+        for obj, (new_id,) in zip(built, connection.execute(statement, rows), strict=True):
             setattr(obj, pk.key, new_id)
