@@ -8,6 +8,7 @@ claims the generator created, and no request may have failed.
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import datetime as dt
 import io
@@ -110,10 +111,27 @@ def _start(url: str, data_dir: Path, port: int, log_path: Path) -> subprocess.Po
     raise RuntimeError(f"service did not become ready; see {log_path}")
 
 
-def _server_cpu(server: subprocess.Popen) -> float:
-    """CPU seconds used so far by the service's processes (supervisor and workers)."""
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # a database backend that ended meanwhile
+            total += sum(process.cpu_times()[:2])
+    return total
+
+
+def _machine_cpu(server: subprocess.Popen) -> dict[str, float]:
+    """CPU seconds used so far by the service, the database server and this load generator.
+
+    Together they share the machine's cores: their sum per claim sets how many claims a second
+    the machine can take at all, and how close to that the target rate runs.
+    """
     parent = psutil.Process(server.pid)
-    return sum(sum(p.cpu_times()[:2]) for p in [parent, *parent.children(recursive=True)])
+    database = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+    return {
+        "server": _cpu_seconds([parent, *parent.children(recursive=True)]),
+        "database": _cpu_seconds(database),
+        "generator": _cpu_seconds([psutil.Process()]),
+    }
 
 
 def _count(url: str) -> int:
@@ -147,19 +165,30 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
             f"  warm-up at {RATE}/s for {WARMUP_SECONDS}s (not counted below): "
             f"p50 {out['warm_up']['median_ms']:.1f} ms, p99 {out['warm_up']['p99_ms']:.1f} ms"
         )
-        busy = _server_cpu(server)
+        before = _machine_cpu(server)
         latencies, elapsed = run(load.open_loop(RATE, RATE_SECONDS))
+        after = _machine_cpu(server)
+        cpu_ms = {part: (after[part] - before[part]) / len(latencies) * 1e3 for part in before}
+        cores = os.cpu_count() or 1
         out["intake_at_rate"] = {
             **summarize(latencies),
             "offered_per_second": RATE,
             "achieved_per_second": len(latencies) / elapsed,
-            "server_cpu_ms_per_request": (_server_cpu(server) - busy) / len(latencies) * 1e3,
+            "server_cpu_ms_per_request": cpu_ms["server"],
+            "cpu_ms_per_request": cpu_ms,
+            # Every core busy with nothing but this work: the most claims a second the machine takes.
+            "cpu_bound_per_second": cores * 1000 / sum(cpu_ms.values()),
         }
         s = out["intake_at_rate"]
         console.print(
             f"  intake at {RATE}/s for {RATE_SECONDS}s: p50 {s['median_ms']:.1f} ms, "
-            f"p95 {s['p95_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, achieved {s['achieved_per_second']:.1f}/s; "
-            f"server CPU {s['server_cpu_ms_per_request']:.1f} ms per request"
+            f"p95 {s['p95_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, achieved {s['achieved_per_second']:.1f}/s"
+        )
+        console.print(
+            f"  CPU per claim: server {cpu_ms['server']:.1f} ms, database {cpu_ms['database']:.1f} ms, "
+            f"load generator {cpu_ms['generator']:.1f} ms: the {cores} cores take at most "
+            f"{s['cpu_bound_per_second']:.0f} claims/s, so {RATE}/s keeps them "
+            f"{RATE / s['cpu_bound_per_second']:.0%} busy"
         )
         out["saturation"] = {}
         for concurrency in SATURATION:
