@@ -7,7 +7,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, bindparam, or_, select
+from sqlalchemy import Engine, bindparam, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from risk_models.scorer import Scorer
@@ -183,6 +183,9 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
     return runtime
 
 
+STORE_LOCK = 0x52554C45  # the advisory lock that serializes storing the shipped rulebooks
+
+
 def store_rulebooks(runtime: Runtime) -> None:
     """Keep the exact text of every shipped rulebook version (immutable, keyed by sha256).
 
@@ -190,6 +193,10 @@ def store_rulebooks(runtime: Runtime) -> None:
     changed rulebook stores it as a draft: rules in force change only by approval and activation.
     """
     with runtime.sessions.begin() as session:
+        if session.bind.dialect.name == "postgresql":
+            # Workers start together: the first stores the versions, the others wait here and then
+            # find them (SQLite's BEGIN IMMEDIATE already lets one writer in at a time).
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORE_LOCK})
         known = set(session.scalars(select(RulebookVersion.sha256)))
         scheduled = set(session.scalars(select(RulebookActivation.name).distinct()))
         for book in runtime.rulebooks.values():

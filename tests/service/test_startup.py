@@ -1,0 +1,57 @@
+"""Workers starting together on a new database: the shipped rulebooks are stored once, none fails."""
+
+import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from service import runtime as runtime_module
+from service.database import make_engine, session_factory
+from service.db import upgrade
+from service.rulebooks.models import RulebookActivation, RulebookVersion
+from tests.service.conftest import BACKENDS, fresh_database, make_settings
+
+WORKERS = 6
+
+
+def _migrated(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    engine = make_engine(fresh_database(backend, tmp_path_factory))
+    upgrade(engine)
+    return engine
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_workers_starting_together_store_the_shipped_rulebooks_once(backend, scorer, tmp_path_factory):
+    # One runtime built elsewhere gives the compiled rulebooks; the workers share only the new database.
+    elsewhere = _migrated("sqlite", tmp_path_factory)
+    built = runtime_module.build(
+        make_settings(str(elsewhere.url), tmp_path_factory.mktemp("d")), scorer=scorer
+    )
+    engine = _migrated(backend, tmp_path_factory)
+    gate = threading.Barrier(WORKERS)
+
+    def start(_: int) -> None:
+        worker = dataclasses.replace(
+            built, db=engine, sessions=session_factory(engine), _lock=threading.Lock()
+        )
+        gate.wait()  # all at once, as uvicorn's workers start
+        runtime_module.store_rulebooks(worker)
+
+    try:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(start, range(WORKERS)))  # re-raises a worker's failure
+        with session_factory(engine)() as session:
+            versions = session.execute(
+                select(RulebookVersion.name, func.count()).group_by(RulebookVersion.name)
+            ).all()
+            activations = session.execute(
+                select(RulebookActivation.name, func.count()).group_by(RulebookActivation.name)
+            ).all()
+        assert dict(versions) == {name: 1 for name in built.rulebooks}
+        assert dict(activations) == {name: 1 for name in built.rulebooks}
+    finally:
+        built.close()
+        elsewhere.dispose()
+        engine.dispose()
