@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     environment: str = "development"
     sla_country: str = "CN"
     sla_closures: str = ""  # extra closure days, comma-separated YYYY-MM-DD
+    # How old the SLA gauges on /metrics may be: computing them reads every open claim.
+    sla_metrics_seconds: float = Field(default=30.0, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> Settings:

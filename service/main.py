@@ -21,6 +21,7 @@ from service.config import Settings, get_settings
 from service.investigations.router import router as investigations_router
 from service.payments.router import router as payments_router
 from service.policies.router import router as policies_router
+from service.reports.metrics import SlaCollector
 from service.reports.router import router as reports_router
 from service.rulebooks.router import router as rulebooks_router
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         app.state.runtime = runtime_module.build(settings, scorer=scorer)
         rt = app.state.runtime
         observability.record_versions(rt.rulebooks, rt.scorer.version if rt.scorer else None)
+        app.state.metric_collectors = [SlaCollector(rt, settings.sla_metrics_seconds)]
         # Everything loaded so far (libraries, model, rulebooks) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise stall requests for tens of ms.
         gc.collect()

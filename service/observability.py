@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -35,9 +35,6 @@ DECISIONS = Counter(
     "claims_adjudications_total", "Adjudications by route and coverage", ["route", "coverage"]
 )
 RISK_BANDS = Counter("claims_risk_bands_total", "Fraud-risk bands given", ["band"])
-SLA_BREACHES = Counter(
-    "claims_sla_breaches_total", "SLA clocks seen breached when a claim was shown", ["tier", "stage"]
-)
 VERSIONS = Gauge(
     "claims_component_info",
     "Rulebook and model versions in use",
@@ -158,10 +155,16 @@ def install(app: FastAPI, max_body_bytes: int) -> None:
     app.add_middleware(Observe, max_body_bytes=max_body_bytes)
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
-    def metrics() -> Response:
-        """Prometheus metrics (all workers when PROMETHEUS_MULTIPROC_DIR is set)."""
+    def metrics(request: Request) -> Response:
+        """Prometheus metrics (all workers when PROMETHEUS_MULTIPROC_DIR is set) and the app's collectors."""
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-            return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+            body = generate_latest(registry)
+        else:
+            body = generate_latest()
+        # The app's own collectors read the database (the same figures in every worker), per scrape.
+        state = CollectorRegistry(auto_describe=False)  # registering must not run a collection
+        for collector in getattr(request.app.state, "metric_collectors", ()):
+            state.register(collector)
+        return Response(body + generate_latest(state), media_type=CONTENT_TYPE_LATEST)

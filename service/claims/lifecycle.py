@@ -6,6 +6,7 @@ from service.errors import InvalidTransition
 
 OPEN = ("reported", "documents_pending", "under_review", "senior_review")
 STATES = (*OPEN, "approved", "denied", "paid", "closed", "withdrawn")
+LIVE = (*OPEN, "approved")  # states whose SLA clocks can still run (an approved claim awaits payment)
 
 # (current state, action) -> next state. Anything else is refused with 409.
 TRANSITIONS: dict[tuple[str, str], str] = {

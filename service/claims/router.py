@@ -72,7 +72,7 @@ def list_claims(
     else:
         # SLA state is computed, not stored: filter the claims whose clocks can still run.
         key = "sla_breached" if sla == "breached" else "sla_due_soon"
-        live = query.where(Claim.status.in_([*lifecycle.OPEN, "approved"]))
+        live = query.where(Claim.status.in_(lifecycle.LIVE))
         shown = (views.summary(c, session, runtime) for c in session.scalars(live))
         matching = [row for row in shown if row[key]]
         total, rows = len(matching), matching[offset : offset + limit]

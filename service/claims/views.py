@@ -12,7 +12,6 @@ from service import sla
 from service.adjudication import decided_by
 from service.claims.lifecycle import allowed_actions
 from service.claims.models import Claim, DecisionRecord
-from service.observability import SLA_BREACHES
 from service.runtime import Runtime
 
 
@@ -31,9 +30,6 @@ def clocks(
     reviews = sorted(_utc(r.created_at) for r in claim.reviews if r.created_at is not None)
     calendar = runtime.settings.calendar
     stage_clocks = sla.clocks(changes, reviews, params["sla"][tier], calendar, now)
-    for clock in stage_clocks:
-        if clock.breached and clock.state != "done":
-            SLA_BREACHES.labels(tier, clock.stage).inc()
     reroutes = [
         {"from": e.old, "to": e.new, "why": e.why, "at": _utc(e.at).isoformat()}
         for e in claim.events

@@ -24,6 +24,27 @@ def _claims(session: Session, *conditions: Any) -> list[Claim]:
     return list(session.scalars(query.order_by(Claim.id)))
 
 
+def tally(board: dict[str, dict[str, Counter]], state: dict[str, Any], clock: dict[str, Any]) -> None:
+    """Count one open claim's stage clock on the board, if it is running or paused."""
+    if clock["state"] not in ("running", "paused"):
+        return
+    cell = board[state["tier"]][clock["stage"]]
+    cell["open"] += 1
+    cell[clock["state"]] += 1
+    cell["breached"] += clock["breached"]
+    cell["due_soon"] += state["due_soon"] and clock["state"] == "running" and not clock["breached"]
+
+
+def open_board(session: Session, runtime: Runtime, now: dt.datetime) -> dict[str, dict[str, Counter]]:
+    """The open claims' running and paused stage clocks by tier and stage (open, breached, due soon)."""
+    board: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for claim in _claims(session, Claim.status.in_(lifecycle.LIVE)):
+        state = views.clocks(session, runtime, claim, now)
+        for clock in state["stages"]:
+            tally(board, state, clock)
+    return board
+
+
 def sla_report(session: Session, runtime: Runtime, now: dt.datetime | None = None) -> dict[str, Any]:
     """Open claims against their due dates by tier and stage; breaches; average days per stage."""
     now = now or dt.datetime.now(dt.UTC)
@@ -31,7 +52,7 @@ def sla_report(session: Session, runtime: Runtime, now: dt.datetime | None = Non
     breaches, used = [], defaultdict(list)
     for claim in _claims(session):
         state = views.clocks(session, runtime, claim, now)
-        live = claim.status in (*lifecycle.OPEN, "approved")
+        live = claim.status in lifecycle.LIVE
         for clock in state["stages"]:
             if clock["state"] == "done":
                 used[clock["stage"]].append(clock["working_days_used"])
@@ -50,13 +71,7 @@ def sla_report(session: Session, runtime: Runtime, now: dt.datetime | None = Non
                         "status": claim.status,
                     }
                 )
-            if clock["state"] not in ("running", "paused"):
-                continue
-            cell = board[state["tier"]][clock["stage"]]
-            cell["open"] += 1
-            cell[clock["state"]] += 1
-            cell["breached"] += clock["breached"]
-            cell["due_soon"] += state["due_soon"] and clock["state"] == "running" and not clock["breached"]
+            tally(board, state, clock)
     return {
         "as_of": now.isoformat(timespec="seconds"),
         "open_by_tier_and_stage": {

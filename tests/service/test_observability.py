@@ -1,7 +1,10 @@
 """Prometheus metrics, JSON logs and the request id carried into decision records."""
 
+import datetime as dt
 import json
 import logging
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.service.conftest import claim_body, headers
 
@@ -37,3 +40,34 @@ def test_request_id_reaches_logs_and_decision_records(client, new_policy, caplog
     assert line["claim_number"] == claim and line["status"] == 201 and line["level"] == "info"
     records = client.get(f"/v1/claims/{claim}/decisions", headers=headers("analyst")).json()
     assert {r["request_id"] for r in records} == {"req-trace-0001"}
+
+
+def _gauges(client, name: str, *labels: str) -> dict[tuple[str, ...], float]:
+    families = text_string_to_metric_families(client.get("/metrics").text)
+    family = next((f for f in families if f.name == name), None)
+    samples = family.samples if family else []
+    return {tuple(s.labels[label] for label in labels): s.value for s in samples}
+
+
+def test_sla_gauges_show_the_open_claims_stage_clocks_and_breaches(flow, client):
+    collector = client.app.state.metric_collectors[0]
+    saved = collector.max_age, collector.now
+    collector.max_age = 0  # read afresh at every scrape
+    try:
+        claim = flow.send_documents(flow.report())  # documents in: its review clock runs
+        tier = claim["sla"]["tier"]
+        assert (
+            _gauges(client, "claims_sla_open_stages", "tier", "stage", "state")[(tier, "review", "running")]
+            == 1
+        )
+        assert _gauges(client, "claims_sla_breached_stages", "tier", "stage")[(tier, "review")] == 0
+        flow.report()  # waiting for documents: no stage clock runs yet
+
+        collector.now = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
+        assert _gauges(client, "claims_sla_breached_stages", "tier", "stage")[(tier, "review")] == 1
+        assert (
+            _gauges(client, "claims_sla_open_stages", "tier", "stage", "state")[(tier, "review", "running")]
+            == 1
+        )
+    finally:
+        collector.max_age, collector.now = saved

@@ -1,0 +1,61 @@
+"""SLA state for Prometheus: the open claims' stage clocks, read from the database when scraped.
+
+A gauge of what is late now, rather than a counter bumped whenever a late claim is shown: the
+figure does not depend on who looked at which claim, and every worker reports the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from service.reports.service import open_board
+from service.runtime import Runtime
+
+
+class SlaCollector(Collector):
+    """Open stage clocks and breaches by tier and stage, recomputed at most every `max_age` seconds.
+
+    Computing them reads every open claim: a scrape every few seconds must not do that each time.
+    """
+
+    def __init__(self, runtime: Runtime, max_age: float) -> None:
+        self.runtime = runtime
+        self.max_age = max_age
+        self.now = lambda: dt.datetime.now(dt.UTC)  # the moment the clocks are read at
+        self._lock = threading.Lock()
+        self._at = -float("inf")
+        self._board: dict = {}
+
+    def _fresh_board(self) -> dict:
+        with self._lock:
+            if time.monotonic() - self._at >= self.max_age:
+                with self.runtime.sessions() as session:
+                    self._board = open_board(session, self.runtime, self.now())
+                self._at = time.monotonic()
+            return self._board
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield the open and breached stage clocks."""
+        open_clocks = GaugeMetricFamily(
+            "claims_sla_open_stages",
+            "Running or paused SLA stage clocks of open claims, by tier, stage and state",
+            labels=["tier", "stage", "state"],
+        )
+        breached = GaugeMetricFamily(
+            "claims_sla_breached_stages",
+            "Open claims' stage clocks past their allowed working days, by tier and stage",
+            labels=["tier", "stage"],
+        )
+        for tier, stages in self._fresh_board().items():
+            for stage, cell in stages.items():
+                for state in ("running", "paused"):
+                    open_clocks.add_metric([tier, stage, state], cell[state])
+                breached.add_metric([tier, stage], cell["breached"])
+        yield open_clocks
+        yield breached
