@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily
@@ -30,9 +31,9 @@ class SlaCollector(Collector):
         self.now = lambda: dt.datetime.now(dt.UTC)  # the moment the clocks are read at
         self._lock = threading.Lock()
         self._at = -float("inf")
-        self._board: dict = {}
+        self._board: dict[str, dict[str, Counter]] = {}
 
-    def _fresh_board(self) -> dict:
+    def _fresh_board(self) -> dict[str, dict[str, Counter]]:
         with self._lock:
             if time.monotonic() - self._at >= self.max_age:
                 with self.runtime.sessions() as session:
