@@ -27,6 +27,10 @@ KEYS = {
     "analyst": ("analyst", "bench-analyst"),
 }
 T = TypeVar("T")
+# What a failed lifecycle call answers: a claim that goes no further, also where a call's
+# answer wraps the claim (a document upload answers {"claim": ...}).
+STOPPED: dict[str, Any] = {"status": None, "on_hold": True, "documents": {"missing": []}}
+STOPPED["claim"] = STOPPED
 
 
 def headers(who: str, **extra: str) -> dict[str, str]:
@@ -147,11 +151,11 @@ class Load:
                         status, payload = response.status, await response.read()
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     self.failures.append(f"{step} {exc.__class__.__name__}: {exc}")
-                    return {"status": None, "on_hold": True, "claim": {}, "documents": {"missing": []}}
+                    return STOPPED
                 steps[step].append(time.perf_counter() - start)
                 if status >= 400:
                     self.failures.append(f"{step} {status} {payload[:200]!r}")
-                    return {"status": None, "on_hold": True, "claim": {}, "documents": {"missing": []}}
+                    return STOPPED
                 return json.loads(payload)
 
             async def one(number: str) -> None:
@@ -173,8 +177,6 @@ class Load:
                     review = {"stage": "senior", "recommendation": "approve", "amount": amount}
                     await call("review", "senior", "POST", f"/v1/claims/{number}/reviews", review)
                     decider = "senior"
-                if float(amount) <= 0:
-                    return
                 await call(
                     "decision",
                     decider,

@@ -174,7 +174,6 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
             **summarize(latencies),
             "offered_per_second": RATE,
             "achieved_per_second": len(latencies) / elapsed,
-            "server_cpu_ms_per_request": cpu_ms["server"],
             "cpu_ms_per_request": cpu_ms,
             # Every core busy with nothing but this work: the most claims a second the machine takes.
             "cpu_bound_per_second": cores * 1000 / sum(cpu_ms.values()),
