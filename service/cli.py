@@ -52,9 +52,16 @@ console = Console(soft_wrap=True)
 
 
 def _settings():
-    from service.config import get_settings
+    from pydantic import ValidationError
 
-    return get_settings()
+    from service.config import explain, get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for line in explain(exc):
+            console.print(f"[red]configuration:[/red] {line}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")
@@ -178,9 +185,10 @@ def serve(
 
     import uvicorn
 
+    settings = _settings()  # refuse bad configuration here, not in every worker's start-up
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several worker processes: metrics are gathered from files every worker writes.
-        folder = _settings().data_dir / "prometheus"
+        folder = settings.data_dir / "prometheus"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)

@@ -7,7 +7,8 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+import holidays
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.sla import Calendar
@@ -36,6 +37,24 @@ class Settings(BaseSettings):
     sla_closures: str = ""  # extra closure days, comma-separated YYYY-MM-DD
     # How old the SLA gauges on /metrics may be: computing them reads every open claim.
     sla_metrics_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("sla_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        # Refused at start-up, not on the first claim shown: its clocks could not be computed.
+        if value not in holidays.list_supported_countries():
+            raise ValueError(f"no holiday calendar for {value!r}: use an ISO 3166 country code, e.g. CN")
+        return value
+
+    @field_validator("sla_closures")
+    @classmethod
+    def _closure_days(cls, value: str) -> str:
+        for day in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"closure day {day!r} is not a date (YYYY-MM-DD)") from None
+        return value
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> Settings:
@@ -66,6 +85,17 @@ class Settings(BaseSettings):
     def documents_dir(self) -> Path:
         """Return where uploaded documents are stored."""
         return self.data_dir / "documents"
+
+
+def explain(error: ValidationError) -> list[str]:
+    """Name the environment variable behind each problem with the settings, with its message."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        # Aliased settings (DATABASE_URL) are read under their own name, the others with the prefix.
+        variable = field if field.isupper() else f"CLAIMS_{field.upper()}" if field else "settings"
+        lines.append(f"{variable}: {problem['msg'].removeprefix('Value error, ')}")
+    return lines
 
 
 @lru_cache

@@ -165,6 +165,7 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
     model_error = None
     if scorer is None:
         scorer, model_error = load_scorer(settings)
+    settings.calendar.load()  # before the first claim shown, not during it
     keys = load_key_file(settings.keys_file)
     keys.update(parse_env_keys(settings.api_keys))
     runtime = Runtime(

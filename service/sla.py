@@ -33,6 +33,11 @@ class Calendar:
     country: str = "CN"
     closures: frozenset[dt.date] = frozenset()
 
+    def load(self) -> Calendar:
+        """Build the holiday table now: the library imports every country's module (~0.1 s)."""
+        _holidays(self.country)
+        return self
+
     def is_working_day(self, day: dt.date) -> bool:
         """Return whether the office works that day (make-up Saturdays count)."""
         return day not in self.closures and _holidays(self.country).is_working_day(day)

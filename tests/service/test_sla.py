@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pytest
+from pydantic import ValidationError
 
+from service.config import Settings
 from service.sla import Calendar, Change, clocks
 
 CN = Calendar("CN")
@@ -78,3 +80,43 @@ def test_extra_closure_days_are_configurable():
 def test_other_countries_use_their_own_calendar(country, expected):
     # CN: Jan 2 is a day off, Sunday Jan 4 a make-up working day; HK works Saturdays.
     assert Calendar(country).count(dt.date(2026, 1, 1), dt.date(2026, 1, 31)) == expected
+
+
+def test_settings_build_the_calendar_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CLAIMS_SLA_COUNTRY", "HK")
+    monkeypatch.setenv("CLAIMS_SLA_CLOSURES", "2026-09-15, 2026-09-16,")
+    assert Settings().calendar == Calendar("HK", frozenset({dt.date(2026, 9, 15), dt.date(2026, 9, 16)}))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CLAIMS_SLA_COUNTRY", "XX", "no holiday calendar for 'XX'"),
+        ("CLAIMS_SLA_CLOSURES", "2026-09-15,2026-13-01", "closure day '2026-13-01' is not a date"),
+    ],
+)
+def test_a_calendar_that_cannot_be_built_is_refused_at_start_up(monkeypatch, variable, value, message):
+    # Refused when the settings load, not as a server error on the first claim shown.
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert refused.value.errors()[0]["loc"] == (variable.removeprefix("CLAIMS_").lower(),)
+    assert message in str(refused.value)
+
+
+def test_the_service_refuses_to_start_on_a_calendar_it_cannot_build(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from service.cli import app as cli
+    from service.config import get_settings
+
+    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CLAIMS_SLA_COUNTRY", "XX")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--port", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "CLAIMS_SLA_COUNTRY: no holiday calendar for 'XX'" in result.output
+    assert not (tmp_path / "claims.db").exists()  # stopped before anything was opened
