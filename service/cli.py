@@ -138,7 +138,7 @@ def report(
     settings = _settings().model_copy(update={"load_model": False})
     rt = runtime_module.build(settings)
     try:
-        with rt.sessions() as session:
+        with rt.readers() as session:
             if kind == "sla":
                 data = reports.sla_report(session, rt)
             else:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event, insert, inspect
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, insert, inspect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from service.sqlite import make_sqlite_engine
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -24,34 +27,31 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for concurrent writers."""
+    """Create an engine: SQLite as `service.sqlite` sets it up, PostgreSQL with a checked pool."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:
-            # Let SQLAlchemy, not the driver, issue BEGIN: savepoints then work as documented.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(connection) -> None:
-            # Take the write lock up front: two deferred writers would fail rather than wait.
-            # Read-only checks (health) begin deferred and never wait for writers.
-            readonly = connection.get_execution_options().get("readonly", False)
-            connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
-
-        return engine
+        return make_sqlite_engine(url)
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory used for one unit of work per request."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def session_factory(
+    bind: Engine | Connection, *, readonly: bool = False, **options: Any
+) -> sessionmaker[Session]:
+    """Return the session factory of units of work; `readonly` ones may read, never write.
+
+    A read-only unit of work needs no write lock: on SQLite it begins deferred and reads its
+    snapshot beside the writers (WAL) instead of queueing behind them.
+    """
+    if readonly and isinstance(bind, Engine):
+        bind = bind.execution_options(readonly=True)
+    factory = sessionmaker(bind=bind, expire_on_commit=False, info={"readonly": readonly}, **options)
+    if readonly:
+        event.listen(factory, "before_flush", _refuse_writes)
+    return factory
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only unit of work tried to write; use a writing session")
 
 
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:

@@ -29,13 +29,15 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
     """Yield one session per request; routes commit once, anything unfinished is rolled back.
+
+    GET requests get a read-only one: they change nothing, so they need no write lock.
 
     Opening a session touches no connection; closing one after a commit releases nothing that
     blocks, and after a failure only rolls back: both are fit for the event loop.
     """
-    session = runtime.sessions()
+    session = runtime.readers() if request.method in ("GET", "HEAD") else runtime.sessions()
     try:
         yield session
     finally:

@@ -60,6 +60,7 @@ class Runtime:
     settings: Settings
     db: Engine
     sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]  # read-only units of work (GET requests, reports, metrics)
     rulebooks: dict[str, Rulebook]
     engines: dict[str, RulesEngine]
     scorer: Scorer | None
@@ -172,6 +173,7 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
         settings=settings,
         db=db,
         sessions=sessions,
+        readers=session_factory(db, readonly=True),
         rulebooks=rulebooks,
         engines={name: RulesEngine(book) for name, book in rulebooks.items()},
         _by_sha={},  # filled below with the shipped engines, so none is compiled twice

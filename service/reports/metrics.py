@@ -36,7 +36,7 @@ class SlaCollector(Collector):
     def _fresh_board(self) -> dict[str, dict[str, Counter]]:
         with self._lock:
             if time.monotonic() - self._at >= self.max_age:
-                with self.runtime.sessions() as session:
+                with self.runtime.readers() as session:
                     self._board = open_board(session, self.runtime, self.now())
                 self._at = time.monotonic()
             return self._board

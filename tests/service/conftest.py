@@ -16,14 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
 
 from risk_models import synth
 from risk_models.features import ClaimFeatures
 from risk_models.scorer import Scorer
 from risk_models.train import TrainConfig, train
 from service.config import Settings
-from service.database import make_engine
+from service.database import make_engine, session_factory
 from service.db import upgrade
 from service.main import create_app
 
@@ -98,14 +97,13 @@ def client(backend_app) -> Iterator[TestClient]:
     runtime = test_client.app.state.runtime
     connection = runtime.db.connect()
     outer = connection.begin()
-    original = runtime.sessions
-    runtime.sessions = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
+    original = runtime.sessions, runtime.readers
+    runtime.sessions = session_factory(connection, join_transaction_mode="create_savepoint")
+    runtime.readers = session_factory(connection, readonly=True, join_transaction_mode="create_savepoint")
     try:
         yield test_client
     finally:
-        runtime.sessions = original
+        runtime.sessions, runtime.readers = original
         outer.rollback()
         connection.close()
 
