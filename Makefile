@@ -42,8 +42,9 @@ lint: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The load benchmark's PostgreSQL flushes every commit to disk, as in production (tests skip it).
 bench: $(VENV)/.installed-bench
-	scripts/with-postgres $(BIN)/python -m bench
+	PG_FSYNC=on scripts/with-postgres $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) data bench/out
