@@ -7,35 +7,54 @@ import html
 import io
 import json
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from rich.console import Group
 from rich.table import Table
 
 from rules.backtest import figure_png
 
+Rows = list[dict[str, Any]]
 
-def rows(kind: str, report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Flatten a report into rows (for table and CSV)."""
-    if kind == "sla":
-        out = []
-        for tier, stages in report["open_by_tier_and_stage"].items():
-            for stage, cell in stages.items():
-                out.append(
-                    {
-                        "tier": tier,
-                        "stage": stage,
-                        **{k: cell.get(k, 0) for k in ("open", "running", "paused", "breached", "due_soon")},
-                    }
-                )
-        return out
-    out = []
+
+class Section(NamedTuple):
+    """One titled table of a report; its first `keys` columns name a row, the rest are figures."""
+
+    title: str
+    rows: Rows
+    keys: int = 1
+
+
+def _sla_sections(report: dict[str, Any]) -> list[Section]:
+    open_stages = [
+        {
+            "tier": tier,
+            "stage": stage,
+            **{k: cell.get(k, 0) for k in ("open", "running", "paused", "breached", "due_soon")},
+        }
+        for tier, stages in report["open_by_tier_and_stage"].items()
+        for stage, cell in stages.items()
+    ]
+    averages = [
+        {"stage": stage, "average_working_days": days}
+        for stage, days in report["average_working_days_per_stage"].items()
+    ]
+    return [
+        Section("Open claims by tier and stage", open_stages, keys=2),
+        Section("Breaches", list(report["breaches"])),
+        Section("Average working days per finished stage", averages),
+    ]
+
+
+def _kpi_sections(report: dict[str, Any]) -> list[Section]:
+    tiers = []
     for tier, t in report["timeliness_by_tier"].items():
         c = report["cycle_time_working_days_by_tier"].get(tier, {})
-        out.append(
+        tiers.append(
             {
                 "tier": tier,
                 "decided": t.get("decided", 0),
@@ -46,26 +65,54 @@ def rows(kind: str, report: dict[str, Any]) -> list[dict[str, Any]]:
                 "cycle_p90_working_days": c.get("p90"),
             }
         )
-    return out
+    decided = sum(report["outcome_mix"].values())
+    mix = [
+        {"outcome": outcome, "claims": n, "share": round(n / decided, 4)}
+        for outcome, n in report["outcome_mix"].items()
+    ]
+    payments = [{"method": method, **figures} for method, figures in report["payments_by_method"].items()]
+    firings = [{"rule": rule, "claims": n} for rule, n in report["rule_firing_counts"].items()]
+    return [
+        Section("Timeliness and cycle time by tier", tiers),
+        Section("Decisions", mix),
+        Section("Investigations", [{"measure": k, "value": v} for k, v in report["investigations"].items()]),
+        Section("Payments by method", payments),
+        Section("Rule firings (latest adjudication of each claim)", firings),
+    ]
 
 
-def as_table(kind: str, report: dict[str, Any]) -> Table:
-    """Return a rich table of the report's main rows."""
-    data = rows(kind, report)
-    table = Table(*(data[0].keys() if data else ["(no rows)"]), title=f"{kind} report")
-    for row in data:
-        table.add_row(*(str(v) for v in row.values()))
-    return table
+def sections(kind: str, report: dict[str, Any]) -> list[Section]:
+    """Return the report as titled tables of rows (for the terminal, CSV and HTML)."""
+    return _sla_sections(report) if kind == "sla" else _kpi_sections(report)
+
+
+def _title(kind: str, report: dict[str, Any]) -> str:
+    if kind == "sla":
+        return f"SLA report as of {report['as_of']}"
+    return f"KPI report, claims reported {report['from']} to {report['to']} ({report['claims']} claims)"
+
+
+def as_table(kind: str, report: dict[str, Any]) -> Group:
+    """Return one rich table per section of the report, under the report's title."""
+    tables = []
+    for title, data, _ in sections(kind, report):
+        table = Table(*(data[0].keys() if data else ["(none)"]), title=title, title_justify="left")
+        for row in data:
+            table.add_row(*(str(v) for v in row.values()))
+        tables.append(table)
+    return Group(f"[bold]{_title(kind, report)}[/bold]", *tables)
 
 
 def as_csv(kind: str, report: dict[str, Any]) -> str:
-    """Return the report's rows as CSV."""
-    data = rows(kind, report)
+    """Return every figure as one CSV row: section, item (what the row is about), metric, value."""
     buffer = io.StringIO()
-    if data:
-        writer = csv.DictWriter(buffer, fieldnames=list(data[0]))
-        writer.writeheader()
-        writer.writerows(data)
+    writer = csv.writer(buffer)
+    writer.writerow(["section", "item", "metric", "value"])
+    for title, data, keys in sections(kind, report):
+        for row in data:
+            values = list(row.values())
+            item = " / ".join(str(v) for v in values[:keys])
+            writer.writerows([title, item, metric, row[metric]] for metric in list(row)[keys:])
     return buffer.getvalue()
 
 
@@ -96,21 +143,30 @@ def _charts(kind: str, report: dict[str, Any]) -> list[tuple[str, str]]:
     return charts
 
 
-def as_html(kind: str, report: dict[str, Any]) -> str:
-    """Return a self-contained HTML page: the rows, the charts and the full JSON."""
-    data = rows(kind, report)
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in (data[0] if data else {}))
+def _html_table(data: Rows) -> str:
+    if not data:
+        return "<p>(none)</p>"
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in data[0])
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>" for r in data
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def as_html(kind: str, report: dict[str, Any]) -> str:
+    """Return a self-contained HTML page: every section, the charts and the full JSON."""
+    tables = "".join(
+        f"<h2>{html.escape(title)}</h2>{_html_table(data)}" for title, data, _ in sections(kind, report)
     )
     charts = "".join(
         f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{p}'>"
         for t, p in _charts(kind, report)
     )
+    title = html.escape(_title(kind, report))
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{kind} report</title>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px 8px}"
         "table{border-collapse:collapse}</style></head><body>"
-        f"<h1>{kind.upper()} report</h1><table><tr>{head}</tr>{body}</table>{charts}"
+        f"<h1>{title}</h1>{tables}{charts}"
         f"<h2>Full report</h2><pre>{html.escape(as_json(report))}</pre></body></html>"
     )

@@ -1,12 +1,16 @@
 """SLA and KPI reports over HTTP and from the command line."""
 
+import csv
 import datetime as dt
+import io
 import json
 
+from rich.console import Console
 from typer.testing import CliRunner
 
 from service.cli import app as cli
 from service.config import get_settings
+from service.reports import render
 from tests.service.conftest import headers
 
 
@@ -40,6 +44,26 @@ def test_kpis_count_what_happened(flow):
     assert report["rule_firing_counts"]["MOT-COV-001"] >= 2
     assert report["rule_firing_counts"]["MOT-EXC-003"] >= 1
     assert report["investigations"]["referral_rate"] is not None
+    # Every section reaches every format, not only the table by tier.
+    rows = list(csv.reader(io.StringIO(render.as_csv("kpis", report))))
+    assert rows[0] == ["section", "item", "metric", "value"]
+    mix = report["outcome_mix"]
+    assert ["Decisions", "denied", "claims", str(mix["denied"])] in rows
+    assert ["Decisions", "denied", "share", str(round(mix["denied"] / sum(mix.values()), 4))] in rows
+    bank = report["payments_by_method"]["bank_transfer"]
+    assert ["Payments by method", "bank_transfer", "amount", bank["amount"]] in rows
+    firings = report["rule_firing_counts"]
+    assert [
+        "Rule firings (latest adjudication of each claim)",
+        "MOT-EXC-003",
+        "claims",
+        str(firings["MOT-EXC-003"]),
+    ] in rows
+    assert ["Investigations", "referred", "value", str(report["investigations"]["referred"])] in rows
+    page = render.as_html("kpis", report)
+    for title in ("Timeliness and cycle time by tier", "Decisions", "Investigations", "Payments by method"):
+        assert f"<h2>{title}</h2><table>" in page
+    assert "<h2>Cycle-time distribution by tier</h2><img" in page
 
 
 def test_sla_report_lists_breaches_by_tier_and_stage(flow):
@@ -52,6 +76,14 @@ def test_sla_report_lists_breaches_by_tier_and_stage(flow):
     tier = late["route"]
     assert report["open_by_tier_and_stage"][tier]["review"]["open"] >= 1
     assert report["average_working_days_per_stage"]["document_request"] is not None
+    rows = list(csv.reader(io.StringIO(render.as_csv("sla", report))))
+    assert ["Breaches", late["claim_number"], "stage", "document_request"] in rows
+    opened = str(report["open_by_tier_and_stage"][tier]["review"]["open"])
+    assert ["Open claims by tier and stage", f"{tier} / review", "open", opened] in rows
+    terminal = Console(record=True, width=200)
+    terminal.print(render.as_table("sla", report))
+    shown = terminal.export_text()
+    assert "SLA report as of" in shown and "Breaches" in shown and late["claim_number"] in shown
 
 
 def test_reports_need_a_manager_role_and_a_sane_period(client):
