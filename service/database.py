@@ -43,7 +43,7 @@ def session_factory(
     """
     if readonly and isinstance(bind, Engine):
         bind = bind.execution_options(readonly=True)
-    factory = sessionmaker(bind=bind, expire_on_commit=False, info={"readonly": readonly}, **options)
+    factory = sessionmaker(bind=bind, expire_on_commit=False, **options)
     if readonly:
         event.listen(factory, "before_flush", _refuse_writes)
     return factory

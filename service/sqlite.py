@@ -6,6 +6,10 @@ has waited longest: under load a few requests wait a second or more. The writer 
 puts waiting writers to sleep on a lock instead, one per process and one file lock across
 processes, and wakes the next one the moment a writer commits or rolls back. SQLite's own
 lock still guards the data: the gate only orders the writers.
+
+The file lock is a POSIX record lock, held by a process rather than by one open file: a
+thread that already writes through one engine and opens a second write on the same database
+through another gets SQLite's "database is locked" after the busy timeout, never a hang.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import threading
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 # How long a writer waits for the other writers of its own process, as SQLite's busy timeout did.
 WAIT_SECONDS = 30
@@ -30,13 +35,11 @@ class WriterGate:
         self.timeout = timeout
         self._threads = threading.Lock()
         self._fd: int | None = None
-        self._pid = 0
 
     def _file(self) -> int:
-        # A process made by fork shares its parent's open file, and with it the parent's lock.
-        if self._fd is None or self._pid != os.getpid():
+        # Opened once and never closed: closing any descriptor of the file would drop the lock.
+        if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
         return self._fd
 
     def acquire(self) -> None:
@@ -48,35 +51,31 @@ class WriterGate:
         try:
             # The holder is a transaction in another process: it ends, or its process does and
             # the kernel lets go of its lock.
-            fcntl.flock(self._file(), fcntl.LOCK_EX)
+            fcntl.lockf(self._file(), fcntl.LOCK_EX)
         except BaseException:
             self._threads.release()
             raise
 
     def release(self) -> None:
         """Let the next writer in."""
-        fcntl.flock(self._file(), fcntl.LOCK_UN)
+        fcntl.lockf(self._file(), fcntl.LOCK_UN)
         self._threads.release()
 
 
 class GatedConnection(sqlite3.Connection):
-    """A connection that holds the writer gate from BEGIN IMMEDIATE until it commits or rolls back."""
+    """A connection that holds the writer gate from its BEGIN IMMEDIATE until it commits or rolls back."""
 
     gate: WriterGate | None = None
     holding = False
 
-    def begin_write(self) -> None:
-        """Take the gate, then SQLite's write lock."""
+    def hold_gate(self) -> None:
+        """Wait for the writers ahead, then hold the gate (the caller begins its transaction)."""
         if self.gate is not None:
             self.gate.acquire()
             self.holding = True
-        try:
-            self.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._let_go()
-            raise
 
-    def _let_go(self) -> None:
+    def let_go(self) -> None:
+        """Let the next writer in, if this connection holds the gate."""
         if self.holding:
             self.holding = False
             self.gate.release()
@@ -86,29 +85,31 @@ class GatedConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
-            self._let_go()
+            self.let_go()
 
     def rollback(self) -> None:
         """Roll back, then wake the next writer."""
         try:
             super().rollback()
         finally:
-            self._let_go()
+            self.let_go()
 
     def close(self) -> None:
         """Close, never keeping the gate."""
         try:
             super().close()
         finally:
-            self._let_go()
+            self.let_go()
 
 
-def make_sqlite_engine(url: str) -> Engine:
+def make_sqlite_engine(url: str, wait_seconds: float = WAIT_SECONDS) -> Engine:
     """Create a SQLite engine: WAL, foreign keys, write transactions that take the lock up front."""
     database = make_url(url).database
-    gate = WriterGate(os.path.abspath(database)) if database and database != ":memory:" else None
+    gate = (
+        WriterGate(os.path.abspath(database), wait_seconds) if database and database != ":memory:" else None
+    )
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": WAIT_SECONDS, "factory": GatedConnection}
+        url, connect_args={"check_same_thread": False, "timeout": wait_seconds, "factory": GatedConnection}
     )
 
     @event.listens_for(engine, "connect")
@@ -119,7 +120,7 @@ def make_sqlite_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={WAIT_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={round(wait_seconds * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -128,7 +129,16 @@ def make_sqlite_engine(url: str) -> Engine:
         # Read-only work (health checks, reports) begins deferred and never waits for writers.
         if connection.get_execution_options().get("readonly", False):
             connection.exec_driver_sql("BEGIN")
-        else:
-            connection.connection.dbapi_connection.begin_write()
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        try:
+            dbapi_connection.hold_gate()
+        except sqlite3.OperationalError as exc:  # reported like SQLite's own "database is locked"
+            raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.let_go()
+            raise
 
     return engine

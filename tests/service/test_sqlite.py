@@ -1,17 +1,19 @@
 """The embedded SQLite database: writers pass the gate one at a time, readers never wait for it."""
 
-import fcntl
 import multiprocessing
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from service.database import make_engine, session_factory
 from service.policies.models import Policy
-from service.sqlite import GatedConnection, WriterGate
+from service.sqlite import WriterGate, make_sqlite_engine
 from tests.service.conftest import headers
 
 
@@ -25,15 +27,14 @@ def engine(tmp_path):
 
 
 def gate_is_free(database) -> bool:
-    """Whether a writer could pass the gate now (asked through a file of its own, as another process)."""
-    fd = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
+    """Whether a writer of another process could pass the gate now (the file lock is per process)."""
+    probe = (
+        "import fcntl, os, sys\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+        "try:\n    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except OSError:\n    sys.exit(1)\n"
+    )
+    return subprocess.run([sys.executable, "-c", probe, f"{database}-writer"], check=False).returncode == 0
 
 
 @pytest.mark.parametrize("end", ["commit", "rollback", "close"])
@@ -93,6 +94,20 @@ def test_a_writer_waits_for_the_one_ahead_and_then_gets_in(engine):
         ]
 
 
+def test_a_second_engine_writing_on_the_same_thread_gets_an_error_not_a_hang(engine):
+    # Two engines on one file in one process: the file lock is the process's, so the second
+    # write reaches SQLite's own lock and its busy timeout.
+    other = make_sqlite_engine(str(engine.url), wait_seconds=0.2)
+    with engine.begin() as first:
+        first.execute(text("INSERT INTO notes (body) VALUES ('first')"))
+        with pytest.raises(OperationalError, match="database is locked"), other.begin():
+            pass
+    other.dispose()
+    with other.begin() as connection:
+        connection.execute(text("INSERT INTO notes (body) VALUES ('second')"))
+    other.dispose()
+
+
 def test_a_second_writer_on_the_same_thread_gets_a_clear_error_not_a_hang(tmp_path):
     gate = WriterGate(str(tmp_path / "claims.db"), timeout=0.2)
     gate.acquire()
@@ -136,16 +151,15 @@ def test_a_failed_begin_lets_go_of_the_gate(engine):
     # Another program writing the file without the gate: SQLite's own lock refuses BEGIN IMMEDIATE.
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
-    connection = sqlite3.connect(database, timeout=0.1, factory=GatedConnection, isolation_level=None)
-    connection.gate = WriterGate(database)
+    impatient = make_sqlite_engine(str(engine.url), wait_seconds=0.1)
     try:
-        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
-            connection.begin_write()
+        with pytest.raises(OperationalError, match="database is locked"), impatient.begin():
+            pass
         assert gate_is_free(database)
     finally:
         other.rollback()
         other.close()
-        connection.close()
+        impatient.dispose()
 
 
 def test_requests_that_read_are_not_held_up_by_a_writer(backend_app):
