@@ -135,23 +135,20 @@ def _machine_cpu(server: subprocess.Popen) -> dict[str, float]:
     }
 
 
-def _count(url: str) -> int:
+def _scalars(url: str, *queries: str) -> list:
+    """Run one-value queries on a connection of their own (the service holds the others)."""
     engine = create_engine(url)
     with engine.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM claims")).scalar_one()
+        values = [connection.execute(text(query)).scalar_one() for query in queries]
     engine.dispose()
-    return count
+    return values
 
 
 def _durability(url: str) -> str:
     """Say whether commits reach the disk: a benchmark without it would flatter every write."""
     if not url.startswith("postgresql"):
         return "SQLite, WAL"
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        fsync = connection.execute(text("SHOW fsync")).scalar_one()
-        synchronous = connection.execute(text("SHOW synchronous_commit")).scalar_one()
-    engine.dispose()
+    fsync, synchronous = _scalars(url, "SHOW fsync", "SHOW synchronous_commit")
     return f"fsync {fsync}, synchronous_commit {synchronous}"
 
 
@@ -236,7 +233,7 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    stored = _count(url)
+    (stored,) = _scalars(url, "SELECT count(*) FROM claims")
     out["claims_created"] = len(load.created)
     out["claims_in_database"] = stored
     out["failed_requests"] = len(load.failures)

@@ -6,10 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 import holidays
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.sla import Calendar
 
@@ -34,7 +35,8 @@ class Settings(BaseSettings):
     concurrent_requests: int = Field(default=4, ge=1, le=256)
     environment: str = "development"
     sla_country: str = "CN"
-    sla_closures: str = ""  # extra closure days, comma-separated YYYY-MM-DD
+    # Extra closure days, read from the environment as comma-separated YYYY-MM-DD.
+    sla_closures: Annotated[frozenset[dt.date], NoDecode] = frozenset()
     # How old the SLA gauges on /metrics may be: computing them reads every open claim.
     sla_metrics_seconds: float = Field(default=30.0, ge=0)
 
@@ -46,15 +48,18 @@ class Settings(BaseSettings):
             raise ValueError(f"no holiday calendar for {value!r}: use an ISO 3166 country code, e.g. CN")
         return value
 
-    @field_validator("sla_closures")
+    @field_validator("sla_closures", mode="before")
     @classmethod
-    def _closure_days(cls, value: str) -> str:
+    def _closure_days(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        days = set()
         for day in filter(None, (part.strip() for part in value.split(","))):
             try:
-                dt.date.fromisoformat(day)
+                days.add(dt.date.fromisoformat(day))
             except ValueError:
                 raise ValueError(f"closure day {day!r} is not a date (YYYY-MM-DD)") from None
-        return value
+        return frozenset(days)
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> Settings:
@@ -78,8 +83,7 @@ class Settings(BaseSettings):
     @property
     def calendar(self) -> Calendar:
         """Return the working-day calendar for SLA clocks."""
-        days = frozenset(dt.date.fromisoformat(d.strip()) for d in self.sla_closures.split(",") if d.strip())
-        return Calendar(self.sla_country, days)
+        return Calendar(self.sla_country, self.sla_closures)
 
     @property
     def documents_dir(self) -> Path:
@@ -91,9 +95,13 @@ def explain(error: ValidationError) -> list[str]:
     """Name the environment variable behind each problem with the settings, with its message."""
     lines = []
     for problem in error.errors():
-        field = str(problem["loc"][0]) if problem["loc"] else ""
-        # Aliased settings (DATABASE_URL) are read under their own name, the others with the prefix.
-        variable = field if field.isupper() else f"CLAIMS_{field.upper()}" if field else "settings"
+        field = str(problem["loc"][0]) if problem["loc"] else None
+        if field is None:  # a check across settings (production needs PostgreSQL and keys)
+            variable = "settings"
+        elif field.isupper():  # aliased settings are read under their own name (DATABASE_URL)
+            variable = field
+        else:
+            variable = f"CLAIMS_{field.upper()}"
         lines.append(f"{variable}: {problem['msg'].removeprefix('Value error, ')}")
     return lines
 

@@ -110,9 +110,9 @@ def as_csv(kind: str, report: dict[str, Any]) -> str:
     writer.writerow(["section", "item", "metric", "value"])
     for title, data, keys in sections(kind, report):
         for row in data:
-            values = list(row.values())
-            item = " / ".join(str(v) for v in values[:keys])
-            writer.writerows([title, item, metric, row[metric]] for metric in list(row)[keys:])
+            cells = list(row.items())
+            item = " / ".join(str(value) for _, value in cells[:keys])
+            writer.writerows([title, item, metric, value] for metric, value in cells[keys:])
     return buffer.getvalue()
 
 
