@@ -89,6 +89,7 @@ def summary(claim: Claim, session: Session | None = None, runtime: Runtime | Non
             "sla_breached": state["breached"],
             "sla_due_soon": state["due_soon"],
             "sla_next_due": state["next_due"],
+            "sla_stages": state["stages"],  # each stage's due date, days used and left, breached
         }
     return {
         "claim_number": claim.claim_number,

@@ -195,6 +195,8 @@ def test_sla_clocks_are_shown_and_filterable(flow):
     numbers = {c["claim_number"] for c in breached}
     assert late["claim_number"] in numbers and fresh["claim_number"] not in numbers
     assert all(c["sla_breached"] for c in breached)
+    listed = next(c for c in breached if c["claim_number"] == late["claim_number"])
+    assert listed["sla_stages"] == late["sla"]["stages"]  # the list shows every stage, as the claim does
 
 
 def test_a_reroute_is_recorded_with_its_reason(flow):
