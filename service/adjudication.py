@@ -17,6 +17,7 @@ from rules.facts import InvalidFacts
 from rules.outcome import Adjudication
 from rules.rulebook import Rulebook
 from service import audit, observability
+from service.claims import exposure
 from service.claims.models import Claim
 from service.errors import Unprocessable
 from service.investigations.models import Investigation
@@ -33,6 +34,14 @@ def _history_query() -> Select:
     earlier = Claim.id < bindparam("earlier_than")
     recent = other & (Claim.report_date >= bindparam("year_ago", type_=Date)) & (Claim.report_date <= day)
     same_payee = earlier & (Claim.payee_account == bindparam("payee"))
+    # A possible duplicate: same peril, incident within a day, and not withdrawn, denied or closed unpaid.
+    similar = (
+        other
+        & (Claim.peril == bindparam("peril"))
+        & Claim.incident_at.between(bindparam("incident_from"), bindparam("incident_to"))
+        & Claim.status.not_in(("withdrawn", "denied"))
+        & ~((Claim.status == "closed") & (Claim.paid_amount == 0))
+    )
     peer = aliased(Claim)
     provider_load = (
         select(func.count())
@@ -46,12 +55,15 @@ def _history_query() -> Select:
     )
     return select(
         func.count(case((recent, 1))),
-        func.coalesce(func.sum(case((other, Claim.paid_amount))), 0),
+        # What the other claims hold of the sum insured: paid, approved-unpaid and reserved.
+        func.coalesce(func.sum(case((other, Claim.paid_amount + Claim.reserve))), 0),
         func.count(case((earlier, 1))),
         func.count(distinct(case((earlier, Claim.payee_account)))),
         func.count(case((same_payee, 1))),
         func.min(case((same_payee, Claim.report_date))),
         provider_load,
+        func.count(case((similar, 1))),
+        func.min(case((similar, Claim.claim_number))),
     ).where(Claim.policy_id == bindparam("policy_id"))
 
 
@@ -73,21 +85,29 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
         "payee": claim.payee_account,
         "provider": claim.provider or None,
         "policy_id": claim.policy.id,
+        "peril": claim.peril,
+        "incident_from": claim.incident_at - dt.timedelta(days=1),
+        "incident_to": claim.incident_at + dt.timedelta(days=1),
     }
     # Plain columns, no entities: the connection runs it without the ORM's per-statement work.
     row = session.connection().execute(HISTORY, values).one()
-    prior, paid_elsewhere, n_earlier, accounts, payee_seen, payee_first, load = row
+    prior, held_elsewhere, n_earlier, accounts, payee_seen, payee_first, load, similar, first_similar = row
     changed_days = None
     if n_earlier and (not payee_seen or accounts > 1):
         # The payee account differs from one used before: days since this account appeared.
         since = payee_first if payee_seen else claim.report_date
         changed_days = (claim.report_date - since).days
-    remaining = max(claim.policy.sum_insured - Decimal(paid_elsewhere or 0), Decimal("0.00"))
+    if claim.payee_changed_at is not None:
+        # The payee was changed on this claim: the account is as new as the change.
+        changed_days = 0
+    remaining = max(claim.policy.sum_insured - Decimal(held_elsewhere or 0), Decimal("0.00"))
     return {
         "prior_claims_12m": int(prior or 0),
         "sum_insured_remaining": remaining.quantize(Decimal("0.01")),
         "bank_account_changed_days": changed_days,
         "provider_claims_90d": int(load or 0),
+        "similar_claims": int(similar or 0),
+        "similar_claim_number": first_similar,
     }
 
 
@@ -112,6 +132,8 @@ def build_facts(session: Session, claim: Claim, declared: set[str]) -> tuple[dic
         "police_report": claim.police_report,
         "prior_claims_12m": past["prior_claims_12m"],
         "documents_received": received,
+        "similar_claims": past["similar_claims"],
+        **({"similar_claim_number": past["similar_claim_number"]} if past["similar_claim_number"] else {}),
         **{k: bool(policy.options.get(k, False)) for k in POLICY_OPTION_FACTS},
         **claim.facts,
     }
@@ -204,6 +226,7 @@ def settle(claim: Claim, assessment: Assessment) -> None:
     claim.route = result.route
     claim.coverage = result.coverage
     claim.payable_amount = result.payable_amount
+    exposure.set_reserve(claim, result.payable_amount, f"adjudicated: {result.coverage}")
     claim.required_documents = list(result.required_documents)
     claim.rulebook = f"{book.name}@{book.version}"
     if score is not None:
@@ -259,6 +282,7 @@ def adjudicate(
     named: dict[str, Any] | None = None,
 ) -> tuple[Adjudication, RiskScore | None]:
     """Score the claim, run its rulebook, update it and append the decision record."""
+    exposure.lock_policy(session, claim.policy_id)  # the reserve follows the payable amount
     assessment = assess(session, runtime, claim)
     settle(claim, assessment)
     record_assessment(session, runtime, claim, assessment, request_id=request_id, named=named)
@@ -279,7 +303,10 @@ def shadow(
     session: Session, runtime: Runtime, claim: Claim, facts: dict[str, Any], result: Adjudication
 ) -> None:
     """Evaluate a shadowed candidate on the same facts; keep what it would have decided, decide nothing."""
-    shadowing = runtime.shadow_for(session, claim.product)
+    # A new claim's records wait in the session until the claim row is written: nothing here may
+    # flush them first (their claim would not exist yet).
+    with session.no_autoflush:
+        shadowing = runtime.shadow_for(session, claim.product)
     if shadowing is None:
         return
     version_id, engine = shadowing

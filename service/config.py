@@ -28,7 +28,27 @@ class Settings(BaseSettings):
     api_keys: str = ""
     model_ref: str = "champion"
     load_model: bool = True
+    # Authority: the most a person of a role may approve; above the dual-approval amount two
+    # different senior reviewers (the senior review and the decision) are needed.
     specialist_authority_limit: Decimal = Decimal("50000.00")
+    senior_authority_limit: Decimal = Decimal("500000.00")
+    dual_approval_above: Decimal = Decimal("500000.00")
+    # Per-person limits over their role's, as "name=amount,name=amount".
+    authority_limits: Annotated[dict[str, Decimal], NoDecode] = Field(default_factory=dict)
+    # Why an approval may exceed the payable amount (a senior reviewer confirms it).
+    override_reason_codes: Annotated[frozenset[str], NoDecode] = frozenset(
+        {"EX_GRATIA", "INDEPENDENT_ASSESSMENT", "LITIGATION_SETTLEMENT", "RULES_UNDERSTATED"}
+    )
+    # Denial codes a person may give beyond the codes the rulebook declares.
+    manual_denial_codes: Annotated[frozenset[str], NoDecode] = frozenset(
+        {
+            "DOCUMENTS_NOT_PROVIDED",
+            "DUPLICATE_CLAIM",
+            "FRAUD_CONFIRMED",
+            "MISREPRESENTATION",
+            "NOT_AN_INSURED_LOSS",
+        }
+    )
     max_body_bytes: int = 2_000_000
     # Requests a worker process works on at once; the rest wait their turn. Endpoints hold the
     # GIL most of the time: a few at once overlap database round trips, dozens only contend.
@@ -60,6 +80,33 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"closure day {day!r} is not a date (YYYY-MM-DD)") from None
         return frozenset(days)
+
+    @field_validator("authority_limits", mode="before")
+    @classmethod
+    def _person_limits(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        limits = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            name, _, amount = (text.strip() for text in item.partition("="))
+            try:
+                limits[name] = Decimal(amount)
+            except ArithmeticError:
+                limits[name] = Decimal(-1)
+            if not name or not limits[name].is_finite() or limits[name] < 0:
+                raise ValueError(f"{item!r} is not name=amount (e.g. li.wei=20000)")
+        return limits
+
+    @field_validator("override_reason_codes", "manual_denial_codes", mode="before")
+    @classmethod
+    def _codes(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        codes = frozenset(filter(None, (part.strip() for part in value.split(","))))
+        bad = sorted(c for c in codes if not c.replace("_", "").isalnum() or not c.isupper())
+        if bad:
+            raise ValueError(f"codes are upper-case words joined by _, not {bad}")
+        return codes
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> Settings:

@@ -31,6 +31,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     **{(state, "add_document"): state for state in ("documents_pending", "under_review", "senior_review")},
     **{(state, "check_document"): state for state in ("documents_pending", "under_review", "senior_review")},
     **{(state, "withdraw"): "withdrawn" for state in OPEN},
+    **{(state, "change_payee"): state for state in LIVE},
+    **{(state, "verify_payee"): state for state in LIVE},
 }
 # Actions a caller can ask for (the rest are taken by the service itself).
 REQUESTABLE = {
@@ -44,6 +46,8 @@ REQUESTABLE = {
     "pay",
     "close",
     "withdraw",
+    "change_payee",
+    "verify_payee",
 }
 
 

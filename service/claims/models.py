@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,7 +38,14 @@ class Claim(Base):
     __tablename__ = "claims"
     # A provider's recent claims (the provider-load fact): one index for both conditions, so even
     # a plan made without the values cannot scan every recent claim instead.
-    __table_args__ = (Index("ix_claims_provider_report_date", "provider", "report_date"),)
+    __table_args__ = (
+        Index("ix_claims_provider_report_date", "provider", "report_date"),
+        # The duplicate-suspect fact: a policy's claims of one peril near an incident time.
+        Index("ix_claims_policy_id_peril_incident_at", "policy_id", "peril", "incident_at"),
+        # One claim per idempotency key and per external reference of one caller.
+        Index("uq_claims_reported_by_idempotency_key", "reported_by", "idempotency_key", unique=True),
+        Index("uq_claims_reported_by_external_reference", "reported_by", "external_reference", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_number: Mapped[str] = mapped_column(String(30), unique=True)
@@ -57,6 +65,9 @@ class Claim(Base):
     police_report: Mapped[bool] = mapped_column(Boolean, default=False)
     third_party: Mapped[bool] = mapped_column(Boolean, default=False)
     payee_account: Mapped[str] = mapped_column(String(64))
+    # A changed payee holds payment until a specialist verifies it.
+    payee_verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    payee_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     provider: Mapped[str | None] = mapped_column(String(120))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # product-specific facts
     # The latest adjudication, denormalized for filtering; the records hold the history.
@@ -68,6 +79,13 @@ class Claim(Base):
     required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     approved_amount: Mapped[Decimal | None] = mapped_column(Money)
     paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # The case reserve: what this claim may still cost; it and paid_amount hold the policy's exposure.
+    reserve: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    # Who reported it and under which key / reference: a retried report finds its claim again.
+    reported_by: Mapped[str | None] = mapped_column(String(80))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    external_reference: Mapped[str | None] = mapped_column(String(100))
     rulebook: Mapped[str | None] = mapped_column(String(80))
     # A version named by a re-adjudication; otherwise the version in force at the report date decides.
     rulebook_named: Mapped[str | None] = mapped_column(String(40))
@@ -97,7 +115,7 @@ class ClaimEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # status | route
+    kind: Mapped[str] = mapped_column(String(10))  # status | route | reserve | payee
     old: Mapped[str | None] = mapped_column(String(30))
     new: Mapped[str] = mapped_column(String(30))
     why: Mapped[str | None] = mapped_column(Text)

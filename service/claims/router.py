@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from rules.explain import explain as why_not
 from rules.rulebook import loads
-from service.claims import lifecycle, review, service, views
+from service.claims import lifecycle, payee, review, service, views
 from service.claims.models import Claim, DecisionRecord
 from service.claims.schemas import (
     ClaimIn,
     DecisionIn,
     DocumentCheck,
     DocumentIn,
+    PayeeChange,
     ReadjudicateIn,
     RecordOut,
     ReviewIn,
@@ -39,12 +41,29 @@ def report_claim(
     session: DbSession,
     runtime: RuntimeDep,
     request_id: RequestId,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=8, max_length=100)
+    ] = None,
 ) -> JSONResponse:
-    """First notice of loss: register, adjudicate, and say which documents to send."""
-    claim = service.report(session, runtime, body, who, request_id)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out, status_code=201)
+    """First notice of loss: register, adjudicate, and say which documents to send.
+
+    A retry with the same Idempotency-Key (or external_reference) and the same report returns
+    the claim it made, with 200; the same key with another report is 409.
+    """
+    earlier = service.reported_before(session, body, who, idempotency_key)
+    if earlier is None:
+        try:
+            claim = service.report(session, runtime, body, who, request_id, idempotency_key)
+            out = views.detail(session, runtime, claim)
+            session.commit()
+            return JSONResponse(out, status_code=201)
+        except IntegrityError:
+            # A concurrent retry stored the claim first: answer as the retry this is.
+            session.rollback()
+            earlier = service.reported_before(session, body, who, idempotency_key)
+            if earlier is None:
+                raise
+    return JSONResponse(views.detail(session, runtime, earlier), status_code=200)
 
 
 @router.get("")
@@ -56,12 +75,19 @@ def list_claims(
     route: Literal["simple", "complex", "major"] | None = None,
     risk_band: Literal["low", "medium", "high"] | None = None,
     sla: Literal["breached", "due_soon"] | None = None,
+    external_reference: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JSONResponse:
     """List claims, newest first, filtered by status, route, risk band and SLA state."""
     query = select(Claim).options(selectinload(Claim.events), selectinload(Claim.reviews))
-    for column, value in ((Claim.status, status), (Claim.route, route), (Claim.risk_band, risk_band)):
+    filters = (
+        (Claim.status, status),
+        (Claim.route, route),
+        (Claim.risk_band, risk_band),
+        (Claim.external_reference, external_reference),
+    )
+    for column, value in filters:
         if value is not None:
             query = query.where(column == value)
     query = query.order_by(Claim.id.desc())
@@ -178,6 +204,37 @@ def decide(
 ) -> JSONResponse:
     """Approve or deny the claim."""
     review.decide(session, runtime, claim, body, who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return JSONResponse(out)
+
+
+@router.patch("/{claim_number}/payee")
+def change_payee(
+    who: Annotated[Principal, Depends(require("claims_system"))],
+    body: PayeeChange,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+) -> JSONResponse:
+    """Change the account the claim is paid to: re-scored, and payment held until verified."""
+    payee.change(session, runtime, claim, body, who, request_id)
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return JSONResponse(out)
+
+
+@router.post("/{claim_number}/payee/verify")
+def verify_payee(
+    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+) -> JSONResponse:
+    """Confirm a changed payee with the customer; payment may go ahead."""
+    payee.verify(session, claim, who, request_id)
     out = views.detail(session, runtime, claim)
     session.commit()
     return JSONResponse(out)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import audit
 from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
-from service.claims import lifecycle
+from service.claims import exposure, lifecycle
 from service.claims.models import Claim, DecisionRecord, Document
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
 from service.database import insert_built
@@ -42,6 +42,8 @@ CORE_FIELDS = {
     "risk_band",
     "theft_cover",
     "earthquake_cover",
+    "similar_claims",
+    "similar_claim_number",
 }
 
 
@@ -67,7 +69,8 @@ NEXT_CLAIM_ID = {
 }
 
 
-POLICY = select(Policy).where(Policy.policy_number == bindparam("number"))
+# Locked for the unit of work: the new claim's reserve comes out of the policy's exposure.
+POLICY = select(Policy).where(Policy.policy_number == bindparam("number")).with_for_update()
 
 
 def _new_claim_id(session: Session) -> int:
@@ -75,7 +78,45 @@ def _new_claim_id(session: Session) -> int:
     return connection.execute(NEXT_CLAIM_ID[connection.dialect.name]).scalar_one()
 
 
-def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, request_id: str) -> Claim:
+def fingerprint(data: ClaimIn) -> str:
+    """Identify what was reported, so a reused key or reference with another report is refused."""
+    return audit.sha256(audit.canonical(data.model_dump(mode="json")))
+
+
+def reported_before(session: Session, data: ClaimIn, who: Principal, key: str | None) -> Claim | None:
+    """Return the claim an earlier report by this caller made under this key or reference.
+
+    The same report again is a retry and gets its claim back; anything else under the same key
+    or reference is refused (409), naming which.
+    """
+    asked = [
+        ("Idempotency-Key", Claim.idempotency_key, key),
+        ("external_reference", Claim.external_reference, data.external_reference),
+    ]
+    for field, column, value in asked:
+        if value is None:
+            continue
+        claim = session.scalar(select(Claim).where(Claim.reported_by == who.name, column == value))
+        if claim is None:
+            continue
+        if claim.request_hash != fingerprint(data):
+            raise Conflict(
+                f"{field} {value} was already used for another report: claim {claim.claim_number}",
+                field=field,
+                claim_number=claim.claim_number,
+            )
+        return claim
+    return None
+
+
+def report(
+    session: Session,
+    runtime: Runtime,
+    data: ClaimIn,
+    who: Principal,
+    request_id: str,
+    key: str | None = None,
+) -> Claim:
     """Register a first notice of loss, adjudicate it and ask for what is missing."""
     policy = session.scalar(POLICY, {"number": data.policy_number})
     if policy is None:
@@ -102,6 +143,12 @@ def report(session: Session, runtime: Runtime, data: ClaimIn, who: Principal, re
         payee_account=data.payee_account,
         provider=data.provider,
         facts=data.facts,
+        reserve=Decimal("0.00"),
+        payee_verified=True,
+        reported_by=who.name,
+        idempotency_key=key,
+        request_hash=fingerprint(data),
+        external_reference=data.external_reference,
         # A new claim has none of these yet: say so, rather than have each one read back.
         documents=[],
         reviews=[],
@@ -296,8 +343,9 @@ def check_document(
 
 
 def move(session: Session, claim: Claim, action: str, who: Principal, request_id: str) -> Claim:
-    """Withdraw or close a claim."""
+    """Withdraw or close a claim; what it still had reserved goes back to its policy."""
     lifecycle.apply(claim, action)
+    exposure.release(claim, "withdrawn" if action == "withdraw" else "closed")
     audit.record(
         session,
         claim,

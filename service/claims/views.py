@@ -124,6 +124,10 @@ def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
         "description": claim.description,
         "approved_amount": None if claim.approved_amount is None else str(claim.approved_amount),
         "paid_amount": str(claim.paid_amount),
+        "reserve": str(claim.reserve),
+        "payee_account": claim.payee_account,
+        "payee_verified": claim.payee_verified,
+        "external_reference": claim.external_reference,
         "rulebook": claim.rulebook,
         "adjudication": None
         if last is None

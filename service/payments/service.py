@@ -1,4 +1,4 @@
-"""Payments: only approved claims, never above the approved amount, once per idempotency key."""
+"""Payments: approved claims only, to the registered payee, never above the approved amount, once per key."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit
-from service.claims import lifecycle
+from service.claims import exposure, lifecycle
 from service.claims.models import Claim
 from service.errors import Conflict, Unprocessable
 from service.payments.models import Payment
@@ -19,6 +19,11 @@ from service.security import Principal
 def request_fingerprint(claim: Claim, data: PaymentIn) -> str:
     """Identify what was asked, so a reused key with a different request is refused."""
     return audit.sha256(audit.canonical({"claim": claim.claim_number, **data.model_dump(mode="json")}))
+
+
+def payee_for(claim: Claim, method: str) -> str:
+    """Return who a payment goes to: the claim's account by transfer, the policyholder by cheque."""
+    return claim.payee_account if method == "bank_transfer" else claim.policy.holder_name
 
 
 def existing(session: Session, key: str) -> Payment | None:
@@ -43,6 +48,20 @@ def pay(
     lifecycle.check(claim.status, "pay")
     if claim.on_hold:
         raise Conflict("the claim is on hold for an investigation", state="on_hold")
+    if not claim.payee_verified:
+        raise Conflict(
+            "the claim's payee was changed and waits for a specialist to verify it",
+            state="payee_unverified",
+            field="payee",
+        )
+    payee = payee_for(claim, data.method)
+    if data.payee is not None and data.payee.strip() != payee:
+        raise Unprocessable(
+            f"payee must be {payee}, whom the claim pays by {data.method.replace('_', ' ')}; "
+            f"change it with PATCH /v1/claims/{claim.claim_number}/payee first",
+            field="payee",
+        )
+    exposure.lock_policy(session, claim.policy_id)
     approved = claim.approved_amount or Decimal("0.00")
     left = approved - claim.paid_amount
     amount = data.amount if data.amount is not None else left
@@ -56,12 +75,15 @@ def pay(
         request_hash=request_fingerprint(claim, data),
         method=data.method,
         amount=amount,
-        payee=data.payee or claim.payee_account,
+        payee=payee,
         reference=f"PAY-{claim.claim_number}-{audit.sha256(key)[:8].upper()}",
         created_by=who.name,
     )
     claim.payments.append(payment)
     claim.paid_amount = claim.paid_amount + amount
+    exposure.set_reserve(claim, approved - claim.paid_amount, f"paid {payment.reference}")
+    # Belt and braces: what the claim holds after paying is what was approved within the exposure.
+    exposure.check(session, claim, claim.paid_amount + claim.reserve, "pay out")
     if claim.paid_amount == approved:
         lifecycle.apply(claim, "paid_in_full")
     audit.record(

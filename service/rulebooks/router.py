@@ -121,6 +121,15 @@ def shadow(
     return _act(session, service.view(session, found))
 
 
+@router.delete("/{name}/shadow")
+def stop_shadow(
+    who: Annotated[Principal, Depends(require("analyst"))], name: str, session: DbSession
+) -> JSONResponse:
+    """Stop shadowing: live claims are no longer evaluated on the shadowed version (its report stays)."""
+    stopped = service.stop_shadow(session, name, who)
+    return _act(session, service.view(session, stopped))
+
+
 @router.get("/{name}/versions/{version}/shadow-report")
 def shadow_report(
     _: Annotated[Principal, Depends(require(*READERS))], name: str, version: str, session: DbSession

@@ -298,6 +298,19 @@ def start_shadow(session: Session, version: RulebookVersion, who: Principal) -> 
     event(session, version, "shadow_started", who.name)
 
 
+def stop_shadow(session: Session, name: str, who: Principal) -> RulebookVersion:
+    """Stop evaluating a product line's shadowed version; its results so far are kept."""
+    shadowed = session.scalar(
+        select(RulebookVersion).where(RulebookVersion.name == name, RulebookVersion.shadow.is_(True))
+    )
+    if shadowed is None:
+        raise NotFound(f"no {name} version is being shadowed", field="name")
+    shadowed.shadow = False
+    session.info.pop(VERSIONS_KEY, None)
+    event(session, shadowed, "shadow_stopped", who.name)
+    return shadowed
+
+
 def shadow_report(session: Session, version: RulebookVersion) -> dict[str, Any]:
     """Differences so far between the shadowed version and the decisions actually made."""
     query = select(ShadowResult).where(ShadowResult.version_id == version.id).order_by(ShadowResult.id)

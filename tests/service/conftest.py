@@ -90,6 +90,20 @@ def backend_app(request, scorer, tmp_path_factory) -> Iterator[tuple[TestClient,
         yield client, request.param
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def committed_client(request, scorer, tmp_path_factory) -> Iterator[TestClient]:
+    """An app on its own database whose requests really commit (no test transaction): for races."""
+    if request.param == "postgres" and not os.environ.get("TEST_POSTGRES_URL"):
+        pytest.skip("TEST_POSTGRES_URL not set")
+    url = fresh_database(request.param, tmp_path_factory)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    app = create_app(make_settings(url, tmp_path_factory.mktemp("data")), scorer=scorer)
+    with TestClient(app) as client:
+        yield client
+
+
 @pytest.fixture
 def client(backend_app) -> Iterator[TestClient]:
     """A client whose every database change is rolled back after the test."""

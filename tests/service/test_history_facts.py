@@ -33,12 +33,20 @@ def _reference(claim: Claim, claims: list[Claim], policy_id: int) -> dict:
         if claim.provider and c.provider == claim.provider and c.id != claim.id
         if window <= c.report_date <= claim.report_date
     )
-    paid = sum((c.paid_amount for c in others), Decimal("0.00"))
+    held = sum((c.paid_amount + c.reserve for c in others), Decimal("0.00"))
+    similar = sorted(
+        c.claim_number
+        for c in others
+        if c.peril == claim.peril and abs(c.incident_at - claim.incident_at) <= dt.timedelta(days=1)
+        if c.status not in ("withdrawn", "denied") and not (c.status == "closed" and c.paid_amount == 0)
+    )
     return {
         "prior_claims_12m": sum(1 for c in others if year_ago <= c.report_date <= claim.report_date),
-        "sum_insured_remaining": max(claim.policy.sum_insured - paid, Decimal("0.00")),
+        "sum_insured_remaining": max(claim.policy.sum_insured - held, Decimal("0.00")),
         "bank_account_changed_days": changed,
         "provider_claims_90d": load,
+        "similar_claims": len(similar),
+        "similar_claim_number": similar[0] if similar else None,
     }
 
 
@@ -53,6 +61,7 @@ def test_history_facts_match_a_plain_reading(flow, client):
         (80, "6222 1111", "Pudong Auto Repair", neighbour),
         (30, "6222 3333", "Pudong Auto Repair", policy),
         (0, "6222 1111", "Jing'an Motors", policy),
+        (0, "6222 4444", None, policy),  # the same loss again: a duplicate suspect
     ]
     numbers = []
     for days, payee, provider, number in plan:
@@ -80,19 +89,25 @@ def test_history_facts_match_a_plain_reading(flow, client):
         assert len(checked) == len(plan)
         for claim in checked:
             assert history(session, claim) == _reference(claim, claims, claim.policy_id), claim.claim_number
-        last = history(session, checked[-1])
+        duplicate = history(session, checked[-1])
+        assert duplicate["similar_claims"] == 1
+        assert duplicate["similar_claim_number"] == checked[-2].claim_number
+        last = history(session, checked[-2])
         assert last["bank_account_changed_days"] == 400  # its account was first used 400 days ago
         assert last["provider_claims_90d"] == 0 and history(session, checked[4])["provider_claims_90d"] == 1
         # A claim not stored yet: every stored claim of the policy is an earlier one.
         fresh = Claim(
             policy=session.get(Policy, policy_id),
             report_date=today,
+            peril=checked[-1].peril,
+            incident_at=checked[-1].incident_at + dt.timedelta(hours=20),
             payee_account="6222 4444",
             provider="Pudong Auto Repair",
         )
         with session.no_autoflush:
             facts = history(session, fresh)
         assert facts == _reference(fresh, claims, policy_id)
-        assert facts["prior_claims_12m"] == 4 and facts["bank_account_changed_days"] == 0
+        assert facts["prior_claims_12m"] == 5 and facts["bank_account_changed_days"] == 0
+        assert facts["similar_claims"] == 2
         assert facts["sum_insured_remaining"] < Decimal("300000.00")  # the paid claim counts
         session.rollback()

@@ -84,8 +84,8 @@ def test_approval_above_the_payable_amount_needs_an_override_reason(flow):
     flow.review(claim, "specialist", "preliminary")
     problem = flow.approve(claim, "specialist", expect=422, amount="3800.00")
     assert problem["field"] == "amount"
-    body = {"outcome": "approve", "amount": "3800.00", "override_reason_code": "GOODWILL"}
-    claim = flow.call("specialist", "POST", f"/v1/claims/{claim['claim_number']}/decision", body)
+    body = {"outcome": "approve", "amount": "3800.00", "override_reason_code": "EX_GRATIA"}
+    claim = flow.call("senior_reviewer", "POST", f"/v1/claims/{claim['claim_number']}/decision", body)
     assert claim["approved_amount"] == "3800.00"
 
 

@@ -2,13 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-from fastapi.testclient import TestClient
-
-from service.database import make_engine
-from service.db import upgrade
-from service.main import create_app
-from tests.service.conftest import Flow, fresh_database, headers, make_settings
+from tests.service.conftest import Flow, headers
 
 
 def test_retry_with_the_same_key_returns_the_same_payment(flow):
@@ -49,22 +43,6 @@ def test_the_idempotency_key_header_is_required(flow, client):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def committed_client(request, scorer, tmp_path_factory):
-    """An app on its own database whose requests really commit (no test transaction)."""
-    import os
-
-    if request.param == "postgres" and not os.environ.get("TEST_POSTGRES_URL"):
-        pytest.skip("TEST_POSTGRES_URL not set")
-    url = fresh_database(request.param, tmp_path_factory)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    app = create_app(make_settings(url, tmp_path_factory.mktemp("data")), scorer=scorer)
-    with TestClient(app) as client:
-        yield client
 
 
 def test_twenty_concurrent_retries_with_one_key_make_exactly_one_payment(committed_client):

@@ -1,0 +1,76 @@
+"""Case reserves and policy exposure: what a claim may still cost, and what its policy has left.
+
+A claim holds `reserve + paid_amount` of its policy's sum insured: the reserve is set from the
+payable amount at adjudication, moved by reviews and decisions, drawn down by payments and
+released at denial, withdrawal and closure. Whatever changes what a claim holds first locks
+the policy row (PostgreSQL; on SQLite every writing unit of work already holds the database's
+write lock), so what two claims hold can never together pass the sum insured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from service.claims.models import Claim, ClaimEvent
+from service.errors import Conflict
+from service.policies.models import Policy
+
+ZERO = Decimal("0.00")
+HELD_ELSEWHERE = select(func.coalesce(func.sum(Claim.reserve + Claim.paid_amount), 0)).where(
+    Claim.policy_id == bindparam("policy_id"), Claim.id != bindparam("claim_id")
+)
+LOCK = select(Policy.id).where(Policy.id == bindparam("policy_id")).with_for_update()
+
+
+def lock_policy(session: Session, policy_id: int) -> None:
+    """Hold the policy's row until the unit of work ends: exposure changes on it go one at a time."""
+    with session.no_autoflush:  # a pending change must not reach the database before the lock
+        session.connection().execute(LOCK, {"policy_id": policy_id})
+
+
+def held_elsewhere(session: Session, claim: Claim) -> Decimal:
+    """Return what the policy's other claims hold: their reserves and what they were paid."""
+    values = {"policy_id": claim.policy_id, "claim_id": claim.id if claim.id is not None else -1}
+    with session.no_autoflush:
+        held = session.connection().execute(HELD_ELSEWHERE, values).scalar_one()
+    return Decimal(held).quantize(Decimal("0.01"))
+
+
+def remaining(session: Session, claim: Claim) -> Decimal:
+    """Return what this claim may hold at most: the sum insured less what the others hold."""
+    return max(claim.policy.sum_insured - held_elsewhere(session, claim), ZERO)
+
+
+def check(session: Session, claim: Claim, holding: Decimal, doing: str) -> None:
+    """Refuse (409) to let the claim hold more than its policy has left; the caller holds the lock."""
+    left = remaining(session, claim)
+    if holding > left:
+        raise Conflict(
+            f"cannot {doing} {holding}: policy {claim.policy.policy_number} has {left} of its "
+            f"sum insured {claim.policy.sum_insured} left for this claim (its other claims hold the rest)",
+            rule="policy_exposure",
+            amount=str(holding),
+            remaining_exposure=str(left),
+            sum_insured=str(claim.policy.sum_insured),
+        )
+
+
+def set_reserve(claim: Claim, amount: Decimal, why: str) -> None:
+    """Move the claim's case reserve, keeping the change and its reason as a claim event."""
+    amount = max(amount, ZERO).quantize(Decimal("0.01"))
+    old = claim.reserve if claim.reserve is not None else ZERO
+    if amount == old:
+        return
+    claim.events.append(
+        ClaimEvent(kind="reserve", old=str(old), new=str(amount), why=why, at=dt.datetime.now(dt.UTC))
+    )
+    claim.reserve = amount
+
+
+def release(claim: Claim, why: str) -> None:
+    """Release the whole reserve (denied, withdrawn, closed)."""
+    set_reserve(claim, ZERO, why)
