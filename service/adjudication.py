@@ -214,6 +214,21 @@ def assess(session: Session, runtime: Runtime, claim: Claim) -> Assessment:
     return Assessment(book, facts, result, score)
 
 
+DOCUMENT_FACTS = frozenset({"documents_received", "documents_complete", "missing_documents_count"})
+
+
+def documents_to_ask(book: Rulebook, result: Adjudication) -> list[str]:
+    """The documents to ask the customer for: none when the rules already say nothing is payable.
+
+    A claim that is not covered, or pays nothing, can be denied at once; only if a rule that
+    fired reads the documents could they still change the outcome, and then the checklist stays.
+    """
+    nothing_payable = result.coverage == "not_covered" or result.payable_amount <= 0
+    if nothing_payable and not any(DOCUMENT_FACTS & set(book.rule(i).reads) for i in result.rules_fired):
+        return []
+    return list(result.required_documents)
+
+
 def settle(claim: Claim, assessment: Assessment) -> None:
     """Carry an assessment onto the claim: route, coverage, amount, documents, risk."""
     result, score, book = assessment.result, assessment.score, assessment.book
@@ -227,7 +242,7 @@ def settle(claim: Claim, assessment: Assessment) -> None:
     claim.coverage = result.coverage
     claim.payable_amount = result.payable_amount
     exposure.set_reserve(claim, result.payable_amount, f"adjudicated: {result.coverage}")
-    claim.required_documents = list(result.required_documents)
+    claim.required_documents = documents_to_ask(book, result)
     claim.rulebook = f"{book.name}@{book.version}"
     if score is not None:
         claim.risk_score, claim.risk_band = score.score, score.band

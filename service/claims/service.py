@@ -160,7 +160,7 @@ def report(
         claim.events[0].at = dt.datetime.combine(claim.report_date, dt.time(9, 0), dt.UTC)
     assessment = assess(session, runtime, claim)
     settle(claim, assessment)
-    lifecycle.apply(claim, "request_documents" if assessment.result.missing_documents else "start_review")
+    lifecycle.apply(claim, "request_documents" if claim.required_documents else "start_review")
     # Numbered once it is accepted, before it is written: its number and every record's hash
     # carry the id.
     claim.id = _new_claim_id(session)

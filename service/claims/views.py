@@ -125,6 +125,11 @@ def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
         "approved_amount": None if claim.approved_amount is None else str(claim.approved_amount),
         "paid_amount": str(claim.paid_amount),
         "reserve": str(claim.reserve),
+        "reserve_history": [
+            {"from": e.old, "to": e.new, "why": e.why, "at": _utc(e.at).isoformat()}
+            for e in claim.events
+            if e.kind == "reserve"
+        ],
         "payee_account": claim.payee_account,
         "payee_verified": claim.payee_verified,
         "external_reference": claim.external_reference,

@@ -82,6 +82,7 @@ def summary(
         ],
         "uploaded_by": version.uploaded_by,
         "approved_by": version.approved_by,
+        "shadow": version.shadow,
     }
 
 

@@ -90,9 +90,8 @@ def test_approval_above_the_payable_amount_needs_an_override_reason(flow):
 
 
 def test_denial_carries_reasons_in_both_languages(flow):
-    claim = flow.send_documents(flow.report(facts={"driver_intoxicated": True}))
+    claim = flow.report(facts={"driver_intoxicated": True})
     assert claim["coverage"] == "not_covered" and claim["payable_amount"] == "0.00"
-    flow.review(claim, "specialist", "preliminary", "deny")
     body = {
         "outcome": "deny",
         "reason_codes": ["DRUNK_DRIVING"],

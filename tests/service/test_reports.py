@@ -22,8 +22,7 @@ def _period():
 def test_kpis_count_what_happened(flow):
     paid = flow.approved_claim()
     flow.pay(paid, "kpi-key-0001")
-    denied = flow.send_documents(flow.report(facts={"driver_intoxicated": True}))
-    flow.review(denied, "specialist", "preliminary", "deny")
+    denied = flow.report(facts={"driver_intoxicated": True})  # denied at once: no documents asked
     flow.call(
         "specialist",
         "POST",

@@ -80,3 +80,26 @@ def test_shadow_mode_reports_differences_without_changing_decisions(flow):
         flow.call("analyst", "POST", "/v1/rulebooks/motor/versions/2026.11.2/shadow", expect=409)["state"]
         == "active"
     )
+
+
+def test_intake_documents_and_decisions_go_on_with_a_shadow_on_and_a_shadow_can_be_stopped(flow, client):
+    flow.call("analyst", "POST", "/v1/rulebooks", {"text": CANDIDATE, "tests": TESTS}, expect=201)
+    path = "/v1/rulebooks/motor/versions/2026.12.1"
+    flow.call("analyst", "POST", f"{path}/shadow")
+    # Another worker has not compiled the shadowed version yet: its first claim compiles it.
+    runtime = client.app.state.runtime
+    shadow_sha = next(sha for sha, e in runtime._by_sha.items() if e.rulebook.version == "2026.12.1")
+    runtime._by_sha.pop(shadow_sha).close()
+    claim = flow.report()  # was 409 "retry": the lookup flushed the new claim's records first
+    claim = flow.send_documents(claim)  # re-adjudicated: evaluated on the shadow again
+    flow.review(claim, "specialist", "preliminary")
+    assert flow.approve(claim, "specialist")["status"] == "approved"
+    report = flow.call("risk_team", "GET", f"{path}/shadow-report")
+    assert report["evaluated"] == 2 and report["shadow"] is True
+    assert flow.call("risk_team", "DELETE", "/v1/rulebooks/motor/shadow", expect=403)
+    stopped = flow.call("analyst", "DELETE", "/v1/rulebooks/motor/shadow")
+    assert stopped["shadow"] is False and stopped["history"][-1]["action"] == "shadow_stopped"
+    flow.report()
+    after = flow.call("risk_team", "GET", f"{path}/shadow-report")
+    assert after["evaluated"] == 2 and after["shadow"] is False  # kept, and no longer fed
+    assert flow.call("analyst", "DELETE", "/v1/rulebooks/motor/shadow", expect=404)["field"] == "name"

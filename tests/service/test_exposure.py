@@ -1,0 +1,123 @@
+"""Reserves and policy exposure: two claims can never together take more than the sum insured."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from tests.service.conftest import Flow, headers
+
+
+def _held(client, policy: str) -> Decimal:
+    with client.app.state.runtime.readers() as session:
+        held = session.execute(
+            text(
+                "SELECT coalesce(sum(c.reserve + c.paid_amount), 0) FROM claims c "
+                "JOIN policies p ON p.id = c.policy_id WHERE p.policy_number = :n"
+            ),
+            {"n": policy},
+        ).scalar_one()
+    return Decimal(held)
+
+
+def _reserve(flow: Flow, claim: dict) -> str:
+    return flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}")["reserve"]
+
+
+def test_the_reserve_follows_the_claim_from_intake_to_payment(flow):
+    claim = flow.report()
+    assert claim["reserve"] == claim["payable_amount"] == "3700.00"
+    claim = flow.send_documents(claim)
+    body = {"stage": "preliminary", "recommendation": "approve", "amount": "3500.00"}
+    flow.call("specialist", "POST", f"/v1/claims/{claim['claim_number']}/reviews", body, expect=201)
+    assert _reserve(flow, claim) == "3500.00"
+    flow.approve(claim, "specialist", amount="3500.00")
+    assert _reserve(flow, claim) == "3500.00"
+    flow.pay(claim, "reserve-key-01", amount="1000.00")
+    assert _reserve(flow, claim) == "2500.00"
+    flow.pay(claim, "reserve-key-02")
+    paid = flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}")
+    assert paid["reserve"] == "0.00" and paid["paid_amount"] == "3500.00" and paid["status"] == "paid"
+    moves = [(m["from"], m["to"], m["why"].split()[0]) for m in paid["reserve_history"]]
+    assert moves == [
+        ("0.00", "3700.00", "adjudicated:"),
+        ("3700.00", "3500.00", "preliminary"),
+        ("3500.00", "2500.00", "paid"),
+        ("2500.00", "0.00", "paid"),
+    ]
+
+
+def test_denial_and_withdrawal_release_the_reserve(flow):
+    denied = flow.report(facts={"driver_intoxicated": True})
+    assert denied["reserve"] == "0.00"  # nothing payable, nothing reserved
+    withdrawn = flow.report()
+    assert withdrawn["reserve"] == "3700.00"
+    after = flow.call("claims_system", "POST", f"/v1/claims/{withdrawn['claim_number']}/withdraw")
+    assert after["reserve"] == "0.00"
+
+
+def test_a_second_claim_on_the_policy_sees_what_the_first_holds(flow, client):
+    # Two fire claims of 90,000 on one 100,000 policy: only 178,000 was ever possible to pay before.
+    policy = flow.policy(sum_insured="100000.00", deductible="0.00")
+    first = flow.send_documents(flow.report(policy=policy, peril="fire", claimed_amount="90000.00"))
+    second = flow.send_documents(flow.report(policy=policy, peril="fire", claimed_amount="90000.00"))
+    assert first["payable_amount"] == "90000.00"
+    assert second["payable_amount"] == "10000.00"
+    assert "SUM_INSURED_CAP" in [r["code"] for r in second["adjudication"]["reasons"]]
+    for claim in (first, second):
+        flow.review(claim, "specialist", "preliminary")
+        flow.review(claim, "senior_reviewer", "senior")
+    flow.approve(first, "senior_reviewer2")
+    body = {"outcome": "approve", "amount": "90000.00", "override_reason_code": "EX_GRATIA"}
+    refused = flow.call(
+        "senior_reviewer2", "POST", f"/v1/claims/{second['claim_number']}/decision", body, expect=409
+    )
+    assert refused["rule"] == "policy_exposure" and refused["remaining_exposure"] == "10000.00"
+    assert "10000.00" in refused["detail"]
+    flow.approve(second, "senior_reviewer2")
+    flow.pay(first, "exposure-key-1")
+    flow.pay(second, "exposure-key-2")
+    assert _held(client, policy) == Decimal("100000.00")
+
+
+def test_a_review_cannot_reserve_beyond_the_policy(flow):
+    policy = flow.policy(sum_insured="10000.00", deductible="0.00")
+    flow.report(policy=policy, claimed_amount="6000.00")
+    claim = flow.send_documents(flow.report(policy=policy, claimed_amount="6000.00"))
+    assert claim["payable_amount"] == "4000.00"
+    body = {"stage": "preliminary", "recommendation": "approve", "amount": "6000.00"}
+    refused = flow.call("specialist", "POST", f"/v1/claims/{claim['claim_number']}/reviews", body, expect=409)
+    assert refused["rule"] == "policy_exposure" and refused["remaining_exposure"] == "4000.00"
+    assert flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}")["reviews"] == []
+
+
+def test_concurrent_approvals_on_one_policy_never_exceed_the_sum_insured(committed_client):
+    """Each approval fits alone; together they would not. One wins, the other is refused."""
+    flow = Flow(committed_client)
+    policy = flow.policy(sum_insured="100000.00", deductible="0.00")
+    a = flow.send_documents(flow.report(policy=policy, peril="fire", claimed_amount="50000.00"))
+    b = flow.send_documents(flow.report(policy=policy, peril="fire", claimed_amount="40000.00"))
+    for claim in (a, b):
+        flow.review(claim, "specialist", "preliminary")
+    flow.review(a, "senior_reviewer2", "senior")
+    flow.review(b, "senior_reviewer", "senior")
+    # 58,000 fits beside b's 40,000 reserve; 48,000 beside a's 50,000; both together do not.
+    plan = [(a, "senior_reviewer", "58000.00"), (b, "senior_reviewer2", "48000.00")]
+    start = threading.Barrier(len(plan))
+
+    def approve(step):
+        claim, who, amount = step
+        start.wait()
+        body = {"outcome": "approve", "amount": amount, "override_reason_code": "INDEPENDENT_ASSESSMENT"}
+        return committed_client.post(
+            f"/v1/claims/{claim['claim_number']}/decision", json=body, headers=headers(who)
+        )
+
+    with ThreadPoolExecutor(max_workers=len(plan)) as pool:
+        responses = list(pool.map(approve, plan))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 409], [r.text for r in responses]
+    refused = next(r.json() for r in responses if r.status_code == 409)
+    assert refused["rule"] == "policy_exposure"
+    assert _held(committed_client, policy) <= Decimal("100000.00")
