@@ -10,6 +10,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.claims import exposure
 from service.claims.models import Claim
 from service.errors import Forbidden, NotFound, Unauthorized
 from service.observability import bind_claim
@@ -86,8 +87,12 @@ def require(*roles: str) -> Callable[..., Principal]:
     return check
 
 
-def get_claim(claim_number: Annotated[str, Path(max_length=30)], session: DbSession) -> Claim:
-    """Load the claim named in the path, or 404."""
+def get_claim(
+    claim_number: Annotated[str, Path(max_length=30)], session: DbSession, request: Request
+) -> Claim:
+    """Load the claim named in the path, or 404; a request that writes locks its policy first."""
+    if request.method not in ("GET", "HEAD"):
+        exposure.lock_for_claim(session, claim_number)
     claim = session.scalar(select(Claim).where(Claim.claim_number == claim_number))
     if claim is None:
         raise NotFound(f"no claim {claim_number}", field="claim_number")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from service.claims.models import Claim, ClaimEvent
 from service.errors import Conflict
@@ -24,12 +24,42 @@ HELD_ELSEWHERE = select(func.coalesce(func.sum(Claim.reserve + Claim.paid_amount
     Claim.policy_id == bindparam("policy_id"), Claim.id != bindparam("claim_id")
 )
 LOCK = select(Policy.id).where(Policy.id == bindparam("policy_id")).with_for_update()
+LOCK_BY_CLAIM = (
+    select(Policy.id)
+    .join(Claim, Claim.policy_id == Policy.id)
+    .where(Claim.claim_number == bindparam("claim_number"))
+    .with_for_update(of=Policy)
+)
+LOCKED = "locked_policies"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
+    # Row locks end with the database transaction: a later one must take them again.
+    if transaction.parent is None:
+        session.info.pop(LOCKED, None)
+
+
+def _lock(session: Session, statement, values: dict) -> None:
+    if session.bind.dialect.name == "sqlite":
+        return  # every writing unit of work already holds the database's write lock
+    with session.no_autoflush:  # a pending change must not reach the database before the lock
+        policy_id = session.connection().execute(statement, values).scalar()
+    if policy_id is not None:
+        session.info.setdefault(LOCKED, set()).add(policy_id)
 
 
 def lock_policy(session: Session, policy_id: int) -> None:
     """Hold the policy's row until the unit of work ends: exposure changes on it go one at a time."""
-    with session.no_autoflush:  # a pending change must not reach the database before the lock
-        session.connection().execute(LOCK, {"policy_id": policy_id})
+    if policy_id not in session.info.get(LOCKED, ()):
+        _lock(session, LOCK, {"policy_id": policy_id})
+
+
+def lock_for_claim(session: Session, claim_number: str) -> None:
+    """Lock a claim's policy before the claim is read: every writer on one policy's claims then
+    takes the same lock first, and two of them cannot each hold what the other waits for.
+    """
+    _lock(session, LOCK_BY_CLAIM, {"claim_number": claim_number})
 
 
 def held_elsewhere(session: Session, claim: Claim) -> Decimal:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from service.deps import DbSession, RuntimeDep, require
 from service.errors import Unprocessable
 from service.reports import service
+from service.reports.reserves import reserves_report
 from service.security import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -22,6 +23,12 @@ def sla(
 ) -> dict[str, Any]:
     """Open claims against their due dates by tier and stage, breaches, average days per stage."""
     return service.sla_report(session, runtime)
+
+
+@router.get("/reserves")
+def reserves(_: Annotated[Principal, Depends(require(*MANAGERS))], session: DbSession) -> dict[str, Any]:
+    """Outstanding case reserves by product line, tier and age."""
+    return reserves_report(session)
 
 
 @router.get("/kpis")

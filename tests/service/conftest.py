@@ -104,6 +104,24 @@ def committed_client(request, scorer, tmp_path_factory) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def money_client(request, scorer, tmp_path_factory) -> Iterator[TestClient]:
+    """An app on its own committed database with the money-path driver's people."""
+    from bench.money_path import API_KEYS
+
+    if request.param == "postgres" and not os.environ.get("TEST_POSTGRES_URL"):
+        pytest.skip("TEST_POSTGRES_URL not set")
+    url = fresh_database(request.param, tmp_path_factory)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("data"), database_url=url, api_keys=API_KEYS, load_model=False
+    )
+    with TestClient(create_app(settings, scorer=scorer)) as client:
+        yield client
+
+
 @pytest.fixture
 def client(backend_app) -> Iterator[TestClient]:
     """A client whose every database change is rolled back after the test."""

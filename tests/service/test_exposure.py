@@ -121,3 +121,19 @@ def test_concurrent_approvals_on_one_policy_never_exceed_the_sum_insured(committ
     refused = next(r.json() for r in responses if r.status_code == 409)
     assert refused["rule"] == "policy_exposure"
     assert _held(committed_client, policy) <= Decimal("100000.00")
+
+
+def test_the_reserves_report_sums_what_claims_still_hold(flow):
+    before = flow.call("analyst", "GET", "/v1/reports/reserves")
+    held = flow.report()  # 3,700.00 reserved
+    health = flow.report(product="health", claimed_amount="1500.00")
+    denied = flow.report(facts={"driver_intoxicated": True})  # nothing reserved
+    report = flow.call("analyst", "GET", "/v1/reports/reserves")
+    assert report["claims"] == before["claims"] + 2
+    grown = Decimal(report["outstanding_reserve"]) - Decimal(before["outstanding_reserve"])
+    assert Decimal(health["reserve"]) > 0
+    assert grown == Decimal(held["reserve"]) + Decimal(health["reserve"])
+    assert denied["reserve"] == "0.00"
+    assert set(report["by_product"]) >= {"motor", "health"}
+    assert report["by_age"]["0-30 days"]["claims"] >= 2
+    assert flow.call("claims_system", "GET", "/v1/reports/reserves", expect=403)
