@@ -71,6 +71,8 @@ def validate(files: Annotated[list[str], typer.Argument(help="rulebook files or 
                 f"[green]✓ {path}[/green]: {book.name} {book.version}, {len(book.rules)} rules, "
                 f"{len(book.documents)} documents, sha256 {book.sha256[:16]}"
             )
+            for warning in book.warnings:
+                console.print(f"  [yellow]warning[/yellow] {warning}", highlight=False)
     raise typer.Exit(1 if bad else 0)
 
 

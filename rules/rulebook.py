@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from rules import expressions as ex
+from rules import messages
 from rules.schema import (
     DERIVED_FACTS,
     OUTCOME_FACTS,
@@ -106,6 +107,7 @@ class Rulebook:
     sha256: str
     source: str
     text: str = field(repr=False)
+    warnings: tuple[Problem, ...] = ()  # loads, but likely a mistake (a literal number that is a param)
 
     @property
     def name(self) -> str:
@@ -191,10 +193,20 @@ class _Checker:
         self.text = text
         self.source = source
         self.found: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.nodes: dict[tuple, yaml.Node] = {}
         self.params: dict[str, Any] = {}
 
     def problem(self, path: tuple, where: str, message: str, column: int | None = None) -> None:
+        """Record a problem that stops the file from loading."""
+        self.found.append(self.located(path, where, message, column))
+
+    def warn(self, path: tuple, where: str, message: str) -> None:
+        """Record something that loads but is likely a mistake."""
+        self.warnings.append(self.located(path, where, message, None))
+
+    def located(self, path: tuple, where: str, message: str, column: int | None) -> Problem:
+        """Place a message at the line and column of the YAML node it is about."""
         node = None
         for cut in range(len(path), -1, -1):
             node = self.nodes.get(tuple(path[:cut]))
@@ -207,7 +219,7 @@ class _Checker:
                 line, col = self.block_position(node, column - 1)
             else:
                 col += column - 1 + (1 if node.style else 0)
-        self.found.append(Problem(self.source, line, col, where, message))
+        return Problem(self.source, line, col, where, message)
 
     def block_position(self, node: yaml.Node, offset: int) -> tuple[int, int]:
         """Map an offset in a folded or literal block's text back to its line and column."""
@@ -251,7 +263,7 @@ class _Checker:
         if self.found:
             raise RulebookError(self.found)
         digest = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-        return Rulebook(spec, facts, rules, documents, digest, self.source, self.text)
+        return Rulebook(spec, facts, rules, documents, digest, self.source, self.text, tuple(self.warnings))
 
     def check_facts(self, spec: RulebookSpec) -> dict[str, FactSpec]:
         facts = dict(spec.facts)
@@ -313,7 +325,7 @@ class _Checker:
                 self.problem(("rules", i, "id"), where, "rule id used twice")
             seen.add(rule.id)
             ratio = self.check_effect(i, rule, spec.params)
-            self.check_placeholders(i, rule, facts)
+            rule = self.check_placeholders(i, rule, facts, spec.params)
             node = self.condition(("rules", i, "when"), where, rule.when, env)
             if node is None:
                 continue
@@ -352,18 +364,33 @@ class _Checker:
             return None
         return Decimal(str(ratio))
 
-    def check_placeholders(self, i: int, rule: RuleSpec, facts: dict) -> None:
-        texts = (rule.messages.customer.zh_CN, rule.messages.customer.en, rule.messages.internal)
-        for text in texts:
+    def check_placeholders(self, i: int, rule: RuleSpec, facts: dict, params: dict) -> RuleSpec:
+        """Render the params the messages refer to; check the facts they leave to fill in."""
+        where, path = f"rule {rule.id}", ("rules", i, "messages")
+        rendered, literals = {}, []
+        for key, text in (
+            ("zh-CN", rule.messages.customer.zh_CN),
+            ("en", rule.messages.customer.en),
+            ("internal", rule.messages.internal),
+        ):
+            rendered[key] = text
             try:
-                names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-            except ValueError as exc:
-                self.problem(("rules", i, "messages"), f"rule {rule.id}", f"message: {exc}")
+                rendered[key] = messages.render_params(text, params)
+                names = [f for _, f, _, _ in string.Formatter().parse(rendered[key]) if f is not None]
+            except (ValueError, messages.MessageError) as exc:
+                self.problem(path, where, f"message: {exc}")
                 continue
             for name in names:
                 if name not in facts:
-                    where = f"rule {rule.id}"
-                    self.problem(("rules", i, "messages"), where, f"unknown fact {{{name}}}")
+                    self.problem(path, where, f"unknown fact {{{name}}}")
+            literals += messages.literal_params(text, params)
+        for literal in dict.fromkeys(literals):
+            self.warn(path, where, f"message spells out {literal}: refer to it as {{params.…}}")
+        customer = rule.messages.customer.model_copy(
+            update={"zh_CN": rendered["zh-CN"], "en": rendered["en"]}
+        )
+        texts = rule.messages.model_copy(update={"customer": customer, "internal": rendered["internal"]})
+        return rule.model_copy(update={"messages": texts})
 
     def condition(self, path: tuple, where: str, text: str, env: dict) -> ex.Node | None:
         try:

@@ -158,7 +158,10 @@ def upload(session: Session, known: set[str], text: str, tests: str, who: Princi
     )
     session.add(version)
     session.flush()
-    event(session, version, "uploaded", who.name, sha256=book.sha256, tests=summary["cases"])
+    warnings = [str(w) for w in book.warnings]  # loads, but likely a mistake: shown in its history
+    event(
+        session, version, "uploaded", who.name, sha256=book.sha256, tests=summary["cases"], warnings=warnings
+    )
     return version
 
 
