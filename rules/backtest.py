@@ -40,8 +40,45 @@ def _matrix(before: np.ndarray, after: np.ndarray) -> dict[str, dict[str, int]]:
     return {str(k): {str(c): int(v) for c, v in row.items() if v} for k, row in table.iterrows()}
 
 
+def own_line(rulebook: Rulebook, claims: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Keep the claims of the rulebook's product line; say how many were set aside, and why."""
+    if "product" not in claims:
+        return claims, {"product_column": False, "kept": len(claims), "set_aside": {}}
+    products = claims["product"].astype(object).where(claims["product"].notna(), "(none)")
+    mine = (products == rulebook.name).to_numpy()
+    others = products[~mine].value_counts()
+    aside = {str(k): int(v) for k, v in others.items()}
+    return claims[mine].reset_index(drop=True), {
+        "product_column": True,
+        "kept": int(mine.sum()),
+        "set_aside": aside,
+    }
+
+
+def missing_facts(rulebook: Rulebook, claims: pd.DataFrame) -> list[dict[str, Any]]:
+    """Every fact the rulebook declares that the input lacks, and how the evaluation treated it."""
+    out = []
+    for name, spec in rulebook.facts.items():
+        if name in claims:
+            continue
+        if name == "documents_received":
+            treated = "no documents received: every required document counts as missing"
+        elif spec.required:
+            treated = "absent on every claim although required: every comparison on it is false"
+        else:
+            treated = "absent (optional): every comparison on it is false, missing() is true"
+        out.append({"fact": name, "required": spec.required, "treated_as": treated})
+    return out
+
+
 def backtest(baseline: Rulebook, candidate: Rulebook, claims: pd.DataFrame) -> dict[str, Any]:
-    """Compare two rulebook versions on every claim; return the report as plain data."""
+    """Compare two rulebook versions on the claims of their product line; return the report as data.
+
+    Rows of other product lines are set aside (and counted); every declared fact the input
+    lacks is named with how it was treated, so a file that does not fit cannot pass unnoticed.
+    """
+    claims, scope = own_line(candidate, claims)
+    lacking = {f["fact"]: f for f in [*missing_facts(baseline, claims), *missing_facts(candidate, claims)]}
     old, new = batch.evaluate(baseline, claims), batch.evaluate(candidate, claims)
     coverage_changed = old.coverage != new.coverage
     route_changed = old.route != new.route
@@ -67,6 +104,8 @@ def backtest(baseline: Rulebook, candidate: Rulebook, claims: pd.DataFrame) -> d
         "baseline": {"name": baseline.name, "version": baseline.version, "sha256": baseline.sha256},
         "candidate": {"name": candidate.name, "version": candidate.version, "sha256": candidate.sha256},
         "claims": len(claims),
+        "scope": scope,
+        "missing_facts": list(lacking.values()),
         "changed": {
             "any": int(any_change.sum()),
             "coverage": int(coverage_changed.sum()),
@@ -123,6 +162,64 @@ def to_json(report: dict[str, Any]) -> str:
     )
 
 
+def _table(head: list[str], rows: list[list[Any]]) -> str:
+    cells = "".join(f"<th>{html.escape(str(h))}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return (
+        f"<table border='1' cellpadding='4' style='border-collapse:collapse'><tr>{cells}</tr>{body}</table>"
+    )
+
+
+def _matrix_table(matrix: dict[str, dict[str, int]]) -> str:
+    after = sorted({c for row in matrix.values() for c in row})
+    rows = [[f"{before} →", *(matrix[before].get(c, "") for c in after)] for before in sorted(matrix)]
+    return _table(["baseline ↓ / candidate →", *after], rows)
+
+
+def tables_html(report: dict[str, Any]) -> str:
+    """The report's scope, lacking facts, transition matrices and changed claims as HTML tables."""
+    scope = report["scope"]
+    aside = ", ".join(f"{k}: {v:,}" for k, v in scope["set_aside"].items()) or "none"
+    line = report["candidate"]["name"]
+    kept = (
+        f"{scope['kept']:,} claims of {line} evaluated; set aside (other lines): {aside}"
+        if scope["product_column"]
+        else f"no product column: all {scope['kept']:,} rows taken as {report['candidate']['name']} claims"
+    )
+    parts = [f"<h2>Scope</h2><p>{html.escape(kept)}</p>"]
+    lacking = report["missing_facts"]
+    parts.append("<h2>Facts the input lacks</h2>")
+    parts.append(
+        _table(
+            ["fact", "required", "treated as"], [[f["fact"], f["required"], f["treated_as"]] for f in lacking]
+        )
+        if lacking
+        else "<p>none: every declared fact is a column of the input</p>"
+    )
+    for title, key in (
+        ("Coverage transitions", "coverage_transitions"),
+        ("Route transitions", "route_transitions"),
+    ):
+        parts.append(f"<h2>{title}</h2>{_matrix_table(report[key])}")
+    flips = [
+        [
+            e["claim"],
+            *(
+                " → ".join(str(v) for v in e[k])
+                for k in ("coverage", "route", "payable_amount", "investigate")
+            ),
+        ]
+        for e in report["examples"]
+    ]
+    parts.append(f"<h2>Claims that change (first {EXAMPLES})</h2>")
+    parts.append(
+        _table(["claim", "coverage", "route", "payable amount", "investigate"], flips)
+        if flips
+        else "<p>none</p>"
+    )
+    return "".join(parts)
+
+
 def to_html(report: dict[str, Any]) -> str:
     """Return a self-contained HTML report with plots."""
     rates = report["rule_firing_rates"]
@@ -151,6 +248,6 @@ def to_html(report: dict[str, Any]) -> str:
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>backtest</title></head><body "
         "style='font-family:sans-serif;margin:2em'>"
-        f"<h1>Backtest: {html.escape(head)}</h1>{summary}{images}"
+        f"<h1>Backtest: {html.escape(head)}</h1>{summary}{tables_html(report)}{images}"
         f"<h2>Full report</h2><pre>{html.escape(to_json(report))}</pre></body></html>"
     )

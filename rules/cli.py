@@ -23,6 +23,8 @@ app = typer.Typer(help="Validate, test and explain rulebooks.", no_args_is_help=
 # `backtest --claims db` reads history through this, registered by the service (which owns
 # the database; this library never imports it): product name -> table of rule facts.
 HISTORY_LOADERS: dict[str, Callable[[str], pd.DataFrame]] = {}
+# The version in force where the claims come from (filled by the service's CLI for --claims db).
+ACTIVE_LOADERS: dict[str, Callable[[str], rb.Rulebook]] = {}
 console = Console(soft_wrap=True)
 
 
@@ -176,7 +178,11 @@ def backtest(
     candidate: Annotated[str, typer.Option(help="the candidate rulebook file")],
     claims: Annotated[str, typer.Option(help="db, or a Parquet/CSV file of claim facts")],
     baseline: Annotated[
-        str, typer.Option(help="'active' (the shipped version) or a rulebook file")
+        str,
+        typer.Option(
+            help="'active' (with --claims db the version in force in the service, else the shipped file) "
+            "or a rulebook file"
+        ),
     ] = "active",
     out: Annotated[Path, typer.Option(help="HTML report; JSON is written beside it")] = Path("backtest.html"),
 ) -> None:
@@ -185,9 +191,13 @@ def backtest(
     from rules.backtest import to_html, to_json
 
     new = rb.load(_resolve(candidate))
-    old = (
-        rb.load(rb.RULEBOOK_DIR / f"{new.name}.yaml") if baseline == "active" else rb.load(_resolve(baseline))
-    )
+    if baseline != "active":
+        old, origin = rb.load(_resolve(baseline)), baseline
+    elif claims == "db" and "rules" in ACTIVE_LOADERS:
+        old, origin = ACTIVE_LOADERS["rules"](new.name), "the version in force in the service"
+    else:
+        old, origin = rb.load(rb.RULEBOOK_DIR / f"{new.name}.yaml"), "the shipped file"
+    console.print(f"baseline: {old.name} {old.version} ({origin}); candidate: {new.name} {new.version}")
     if old.name != new.name:
         raise typer.BadParameter(f"baseline is {old.name}, candidate is {new.name}", param_hint="--baseline")
     with console.status("loading claims"):
@@ -197,9 +207,16 @@ def backtest(
     elapsed = time.perf_counter() - start
     out.write_text(to_html(report), encoding="utf-8")
     out.with_suffix(".json").write_text(to_json(report), encoding="utf-8")
-    changed = report["changed"]
+    changed, scope = report["changed"], report["scope"]
+    if not scope["product_column"]:
+        console.print(f"no product column: every row taken as a {new.name} claim")
+    elif scope["set_aside"]:
+        aside = ", ".join(f"{k} {v:,}" for k, v in scope["set_aside"].items())
+        console.print(f"set aside {sum(scope['set_aside'].values()):,} rows of other lines ({aside})")
+    for fact in report["missing_facts"]:
+        console.print(f"[yellow]input lacks {fact['fact']}[/yellow]: {fact['treated_as']}", highlight=False)
     console.print(
-        f"{len(history):,} claims in {elapsed:.1f} s: {changed['any']:,} change (coverage "
+        f"{report['claims']:,} {new.name} claims in {elapsed:.1f} s: {changed['any']:,} change (coverage "
         f"{changed['coverage']:,}, route {changed['route']:,}, amount {changed['payable_amount']:,}, "
         f"investigation {changed['investigate']:,}); payable delta {report['payable_total']['delta']}"
     )

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from risk_models.cli import HISTORY_LOADERS
 from risk_models.cli import app as model_app
+from rules.cli import ACTIVE_LOADERS as RULES_ACTIVE
 from rules.cli import HISTORY_LOADERS as RULES_HISTORY
 from rules.cli import app as rules_app
 
@@ -38,8 +39,15 @@ def _rule_facts(product: str):
     return rule_facts(product)
 
 
+def _in_force(product: str):
+    from service.history import rulebook_in_force
+
+    return rulebook_in_force(product)
+
+
 HISTORY_LOADERS.update(labelled=_labelled, recent=_recent)
 RULES_HISTORY.update(rules=_rule_facts)
+RULES_ACTIVE.update(rules=_in_force)
 app.add_typer(rules_app, name="rules")
 app.add_typer(model_app, name="model")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

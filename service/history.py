@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import select
 
-from rules.rulebook import load_shipped, loads
+from rules.rulebook import Rulebook, load_shipped, loads
 from service.adjudication import build_facts
 from service.claims.models import Claim
 from service.config import get_settings
@@ -49,10 +49,10 @@ def recent_claims(days: int = 90) -> pd.DataFrame:
     return _rows(dt.date.today() - dt.timedelta(days=days), labelled=False)
 
 
-def rule_facts(product: str) -> pd.DataFrame:
-    """Every claim of a product line as its rulebook's facts, with the investigation outcome."""
+def rulebook_in_force(product: str) -> Rulebook:
+    """The version of a product line's rulebook in force today in the service's database."""
     from service.errors import NotFound
-    from service.rulebooks.service import history_facts, in_force
+    from service.rulebooks.service import in_force
 
     engine = make_engine(get_settings().resolved_database_url)
     with session_factory(engine)() as session:
@@ -61,6 +61,17 @@ def rule_facts(product: str) -> pd.DataFrame:
             book = loads(current.text, source=current.source)
         except NotFound:
             book = load_shipped()[product]
+    engine.dispose()
+    return book
+
+
+def rule_facts(product: str) -> pd.DataFrame:
+    """Every claim of a product line as the facts of its rulebook in force, with the investigation outcome."""
+    from service.rulebooks.service import history_facts
+
+    book = rulebook_in_force(product)
+    engine = make_engine(get_settings().resolved_database_url)
+    with session_factory(engine)() as session:
         frame = history_facts(session, book)
     engine.dispose()
     return frame

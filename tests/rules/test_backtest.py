@@ -114,5 +114,49 @@ def test_backtest_command(tmp_path):
         app, ["rules", "backtest", "--candidate", str(candidate), "--claims", str(history), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "5 claims" in result.output and "simple→complex 1" in result.output
+    assert "5 motor claims" in result.output and "simple→complex 1" in result.output
     assert out.exists() and json.loads(out.with_suffix(".json").read_text())["changed"]["route"] == 1
+
+
+def test_a_backtest_evaluates_only_its_own_line_and_names_the_facts_the_input_lacks():
+    motor = loads(motor_text_with(), source="motor.yaml")
+    history = _history()
+    history["product"] = "motor"
+    others = pd.DataFrame([{"product": "health", "claimed_amount": "10.00"}] * 3)
+    mixed = pd.concat([history, others], ignore_index=True).drop(columns=["risk_band", "documents_received"])
+    report = backtest(motor, motor, mixed)
+    assert report["claims"] == 5 and report["scope"] == {
+        "product_column": True,
+        "kept": 5,
+        "set_aside": {"health": 3},
+    }
+    lacking = {f["fact"]: f["treated_as"] for f in report["missing_facts"]}
+    assert set(lacking) >= {"risk_band", "documents_received", "similar_claims"}
+    assert "every required document counts as missing" in lacking["documents_received"]
+    page = to_html(report)
+    assert "<h2>Facts the input lacks</h2>" in page and "<td>risk_band</td>" in page
+    assert "<h2>Route transitions</h2><table" in page and "set aside (other lines): health: 3" in page
+
+
+def test_the_backtest_command_says_what_it_set_aside_and_what_the_file_lacks(tmp_path):
+    history = _history().drop(columns=["risk_band"])
+    history["product"] = ["motor"] * 4 + ["property"]
+    path = tmp_path / "history.csv"
+    history.to_csv(path, index=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            "rules",
+            "backtest",
+            "--candidate",
+            "motor",
+            "--claims",
+            str(path),
+            "--out",
+            str(tmp_path / "r.html"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "set aside 1 rows of other lines (property 1)" in result.output
+    assert "input lacks risk_band" in result.output and "4 motor claims" in result.output
+    assert "baseline: motor 2026.11.2 (the shipped file)" in result.output

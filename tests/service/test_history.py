@@ -76,4 +76,20 @@ def test_backtest_reads_claims_from_the_database(database, tmp_path):
         ["rules", "backtest", "--candidate", "motor", "--claims", "db", "--out", str(tmp_path / "b.html")],
     )
     assert result.exit_code == 0, result.output
-    assert "2 claims" in result.output and "0 change" in result.output
+    assert "2 motor claims" in result.output and "0 change" in result.output
+    assert "baseline: motor 2026.11.2 (the version in force in the service)" in result.output
+
+
+def test_a_backtest_against_the_database_compares_with_the_version_in_force(database, tmp_path):
+    from tests.service.test_rulebooks import CANDIDATE, TESTS
+
+    flow = database
+    flow.report()
+    flow.call("analyst", "POST", "/v1/rulebooks", {"text": CANDIDATE, "tests": TESTS}, expect=201)
+    flow.call("analyst2", "POST", "/v1/rulebooks/motor/versions/2026.12.1/approve")
+    flow.call("analyst2", "POST", "/v1/rulebooks/motor/versions/2026.12.1/activate")
+    shipped = ["rules", "backtest", "--candidate", "motor", "--out", str(tmp_path / "b.html")]
+    result = CliRunner().invoke(cli, [*shipped, "--claims", "db"])
+    assert result.exit_code == 0, result.output
+    assert "baseline: motor 2026.12.1 (the version in force in the service)" in result.output
+    assert "candidate: motor 2026.11.2" in result.output
