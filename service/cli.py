@@ -216,7 +216,7 @@ def demo(
     url: Annotated[str, typer.Option(help="the running service")] = "http://127.0.0.1:8000",
     keys: Annotated[Path | None, typer.Option(help="demo keys file")] = None,
 ) -> None:
-    """Walk simple, complex, major, denied and high-risk claims through the lifecycle over HTTP."""
+    """Walk simple, complex, major, denied and high-risk claims, then the money controls, over HTTP."""
     from service import demo as walk
 
     path = keys or _settings().data_dir / "demo_keys.json"

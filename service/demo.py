@@ -1,4 +1,4 @@
-"""`claims prepare` (first-run set-up) and `claims demo` (five claims walked over HTTP)."""
+"""`claims prepare` (first-run set-up) and `claims demo` (six claims walked over HTTP)."""
 
 from __future__ import annotations
 
@@ -126,11 +126,14 @@ PROPERTY = {
 class Walk:
     """A small HTTP client that speaks as the demo people."""
 
-    def __init__(self, url: str, keys: dict[str, str], console: Console) -> None:
-        self.http = httpx.Client(base_url=url, timeout=30)
+    def __init__(
+        self, url: str, keys: dict[str, str], console: Console, http: httpx.Client | None = None
+    ) -> None:
+        self.http = http or httpx.Client(base_url=url, timeout=30)
         self.keys = keys
         self.console = console
         self.tag = secrets.token_hex(3).upper()
+        self.refusals: list[tuple[int, str]] = []  # (status, rule or code) of each refused request
 
     def call(self, who: str, method: str, path: str, body: Any = None, **headers: str) -> dict[str, Any]:
         """Send one request; print a refusal instead of failing."""
@@ -139,6 +142,7 @@ class Walk:
         )
         data = response.json()
         if response.status_code >= 400:
+            self.refusals.append((response.status_code, data.get("rule") or data.get("code")))
             self.console.print(
                 f"    [yellow]{response.status_code} {data.get('code')}: {data.get('detail')}[/yellow]"
             )
@@ -165,9 +169,11 @@ class Walk:
         )
         return number
 
-    def report(self, body: dict[str, Any]) -> dict[str, Any]:
-        """File a claim and print its first adjudication."""
-        claim = self.call("claims-system", "POST", "/v1/claims", body)
+    def report(self, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+        """File a claim (under an idempotency key, if given) and print its first adjudication."""
+        claim = self.call(
+            "claims-system", "POST", "/v1/claims", body, **({"Idempotency-Key": key} if key else {})
+        )
         adj = claim["adjudication"]
         self.console.print(
             f"  {claim['claim_number']}: {claim['status']}, coverage {adj['coverage']}, payable "
@@ -257,9 +263,9 @@ def claim_body(policy: str, peril: str, amount: str, facts: dict, days_ago: int 
     }
 
 
-def run(url: str, keys: dict[str, str], console: Console) -> None:
-    """Walk the five kinds of claim through the lifecycle."""
-    w = Walk(url, keys, console)
+def run(url: str, keys: dict[str, str], console: Console, http: httpx.Client | None = None) -> Walk:
+    """Walk six claims through the lifecycle: five kinds of claim, then the money controls."""
+    w = Walk(url, keys, console, http)
 
     console.print("[bold]1. simple[/bold]: a small single-vehicle motor claim")
     claim = w.report(
@@ -296,11 +302,13 @@ def run(url: str, keys: dict[str, str], console: Console) -> None:
     claim = w.documents(claim)
     claim = w.review(claim, "chen.jing", "preliminary", "approve", claim["payable_amount"])
     claim = w.review(claim, "zhang.min", "senior", "approve", claim["payable_amount"])
+    # Above 500,000 one senior reviewer is not enough: the one who reviewed cannot also decide.
     claim = w.decide(claim, "zhang.min", {"outcome": "approve", "amount": claim["payable_amount"]})
+    claim = w.decide(claim, "wang.fang", {"outcome": "approve", "amount": claim["payable_amount"]})
     w.pay(claim)
     w.history(claim)
 
-    console.print("[bold]4. denied[/bold]: the driver was drunk")
+    console.print("[bold]4. denied[/bold]: the driver was drunk (no documents asked, denied at once)")
     claim = w.report(
         claim_body(
             w.policy("motor", "300000.00"),
@@ -309,20 +317,8 @@ def run(url: str, keys: dict[str, str], console: Console) -> None:
             {**MOTOR, "driver_intoxicated": True},
         )
     )
-    claim = w.documents(claim)
-    claim = w.review(claim, "li.wei", "preliminary", "deny", None)
-    claim = w.decide(
-        claim,
-        "li.wei",
-        {
-            "outcome": "deny",
-            "reason_codes": ["DRUNK_DRIVING"],
-            "explanation": {
-                "zh-CN": "驾驶人醉酒驾驶属于保单责任免除，本次损失不予赔付。",
-                "en": "Driving under the influence is excluded by your policy, so we cannot pay this loss.",
-            },
-        },
-    )
+    # The rules already exclude it: the reason codes and the customer's texts default to theirs.
+    claim = w.decide(claim, "li.wei", {"outcome": "deny"})
     w.call("claims-system", "POST", f"/v1/claims/{claim['claim_number']}/close")
     w.history(claim)
 
@@ -365,3 +361,42 @@ def run(url: str, keys: dict[str, str], console: Console) -> None:
             },
         )
     w.history(claim)
+
+    console.print(
+        "[bold]6. controls[/bold]: a retried report, an approval above the payable amount refused to a "
+        "specialist and confirmed by a senior reviewer, a payee change held until verified"
+    )
+    body = claim_body(w.policy("motor", "300000.00"), "single_vehicle", "9000.00", MOTOR)
+    key = f"demo-report-{w.tag}"
+    claim = w.report(body, key)
+    again = w.call("claims-system", "POST", "/v1/claims", body, **{"Idempotency-Key": key})
+    console.print(f"    the retried report returned {again['claim_number']}: one claim")
+    claim = w.documents(claim)
+    claim = w.review(claim, "li.wei", "preliminary", "approve", claim["payable_amount"])
+    above = f"{float(claim['payable_amount']) + 500:.2f}"  # a courtesy car on top, ex gratia
+    override = {"outcome": "approve", "amount": above, "override_reason_code": "EX_GRATIA"}
+    claim = w.decide(claim, "li.wei", override)  # refused: above the payable amount needs a senior
+    claim = w.decide(claim, "wang.fang", override)
+    path = f"/v1/claims/{claim['claim_number']}"
+    w.call(
+        "claims-system",
+        "POST",
+        f"{path}/payments",
+        {"method": "bank_transfer", "payee": "SOMEONE ELSE 9999"},
+        **{"Idempotency-Key": f"demo-other-{w.tag}"},
+    )
+    change = {"payee_account": "6217 0000 2222 3333", "reason": "the customer changed banks"}
+    claim = w.call("claims-system", "PATCH", f"{path}/payee", change)
+    console.print(f"    payee changed, re-scored: risk {claim['risk_band']}; payment held until verified")
+    w.call(
+        "claims-system",
+        "POST",
+        f"{path}/payments",
+        {"method": "bank_transfer"},
+        **{"Idempotency-Key": f"demo-held-{w.tag}"},
+    )
+    w.call("li.wei", "POST", f"{path}/payee/verify")
+    console.print("    li.wei verified the new account with the customer")
+    w.pay(claim)
+    w.history(claim)
+    return w
