@@ -111,19 +111,28 @@ def policies_import(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Prove every claim's chain of decision records unbroken (exit 1 if not)."""
+    """Prove every claim's chain of decision records unbroken and its balances reconciled (exit 1 if not)."""
     from service import audit
+    from service.claims.balances import reconcile
     from service.database import make_engine, session_factory
 
     engine = make_engine(_settings().resolved_database_url)
     with session_factory(engine)() as session:
         count, broken = audit.verify(session)
+        unbalanced = reconcile(session)
     for item in broken:
         console.print(f"[red]✗ {item.claim_number} record {item.seq}: {item.problem}[/red]")
-    if broken:
-        console.print(f"[red]{len(broken)} problem(s) in {count} records[/red]")
+    for problem in unbalanced:
+        console.print(f"[red]✗ {problem}[/red]")
+    if broken or unbalanced:
+        console.print(
+            f"[red]{len(broken)} problem(s) in {count} records, {len(unbalanced)} in the balances[/red]"
+        )
         raise typer.Exit(1)
-    console.print(f"[green]✓ {count} decision records verified, every chain unbroken[/green]")
+    console.print(
+        f"[green]✓ {count} decision records verified, every chain unbroken; reserves, payments "
+        "and policy exposure reconciled[/green]"
+    )
 
 
 @app.command()

@@ -90,17 +90,22 @@ def backend_app(request, scorer, tmp_path_factory) -> Iterator[tuple[TestClient,
         yield client, request.param
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def committed_client(request, scorer, tmp_path_factory) -> Iterator[TestClient]:
-    """An app on its own database whose requests really commit (no test transaction): for races."""
-    if request.param == "postgres" and not os.environ.get("TEST_POSTGRES_URL"):
+def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the URL of a new database of this backend with the migrations applied."""
+    if backend == "postgres" and not os.environ.get("TEST_POSTGRES_URL"):
         pytest.skip("TEST_POSTGRES_URL not set")
-    url = fresh_database(request.param, tmp_path_factory)
+    url = fresh_database(backend, tmp_path_factory)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    app = create_app(make_settings(url, tmp_path_factory.mktemp("data")), scorer=scorer)
-    with TestClient(app) as client:
+    return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def committed_client(request, scorer, tmp_path_factory) -> Iterator[TestClient]:
+    """An app on its own database whose requests really commit (no test transaction): for races."""
+    url = migrated_database(request.param, tmp_path_factory)
+    with TestClient(create_app(make_settings(url, tmp_path_factory.mktemp("data")), scorer=scorer)) as client:
         yield client
 
 
@@ -109,15 +114,9 @@ def money_client(request, scorer, tmp_path_factory) -> Iterator[TestClient]:
     """An app on its own committed database with the money-path driver's people."""
     from bench.money_path import API_KEYS
 
-    if request.param == "postgres" and not os.environ.get("TEST_POSTGRES_URL"):
-        pytest.skip("TEST_POSTGRES_URL not set")
-    url = fresh_database(request.param, tmp_path_factory)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("data"), database_url=url, api_keys=API_KEYS, load_model=False
-    )
+    url = migrated_database(request.param, tmp_path_factory)
+    data = tmp_path_factory.mktemp("data")
+    settings = Settings(data_dir=data, database_url=url, api_keys=API_KEYS, load_model=False)
     with TestClient(create_app(settings, scorer=scorer)) as client:
         yield client
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from tests.service.conftest import Flow, headers
+from tests.service.conftest import Flow, claim_body, headers
 
 
 def _held(client, policy: str) -> Decimal:
@@ -137,3 +137,56 @@ def test_the_reserves_report_sums_what_claims_still_hold(flow):
     assert set(report["by_product"]) >= {"motor", "health"}
     assert report["by_age"]["0-30 days"]["claims"] >= 2
     assert flow.call("claims_system", "GET", "/v1/reports/reserves", expect=403)
+
+
+def test_reconciliation_names_a_balance_changed_behind_the_services_back(flow, client):
+    from sqlalchemy import text as sql
+
+    from service.claims.balances import reconcile
+
+    paid = flow.approved_claim()
+    flow.pay(paid, "reconcile-key-1", amount="1000.00")
+    with client.app.state.runtime.sessions() as session:
+        assert reconcile(session) == []
+        number = paid["claim_number"]
+        session.execute(sql("UPDATE claims SET reserve = reserve + 1 WHERE claim_number = :n"), {"n": number})
+        session.execute(sql("UPDATE payments SET amount = 999.00"))
+        problems = reconcile(session)
+    assert f"{number}: holds 3701.00 but 3700.00 was approved" in problems
+    assert f"{number}: reserve 2701.00, its last recorded move was to 2700.00" in problems, problems
+    assert f"{number}: its payments add up to 999.00, paid_amount says 1000.00" in problems
+
+
+def test_two_90000_claims_on_a_100000_policy_reported_and_approved_at_once(committed_client):
+    """The issue's case, every step concurrent: intake sees the other's reserve, approval the rest."""
+    flow = Flow(committed_client)
+    policy = flow.policy(sum_insured="100000.00", deductible="0.00")
+    body = claim_body(policy, peril="fire", claimed_amount="90000.00")
+    bodies = [body, dict(body)]  # the same loss twice, reported at the same moment
+
+    def report(claim):
+        return committed_client.post("/v1/claims", json=claim, headers=headers("claims_system")).json()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        claims = list(pool.map(report, bodies))
+    assert sorted(c["payable_amount"] for c in claims) == ["10000.00", "90000.00"]  # never 90,000 twice
+    for claim in claims:
+        claim = flow.send_documents(claim)
+        flow.review(claim, "specialist", "preliminary")
+        flow.review(claim, "senior_reviewer", "senior")
+    start = threading.Barrier(2)
+
+    def approve(claim):
+        start.wait()
+        decision = {"outcome": "approve", "amount": "90000.00", "override_reason_code": "EX_GRATIA"}
+        return committed_client.post(
+            f"/v1/claims/{claim['claim_number']}/decision", json=decision, headers=headers("senior_reviewer2")
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(approve, claims))
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+    refused = next(r.json() for r in responses if r.status_code == 409)
+    assert refused.get("rule") == "policy_exposure", refused
+    assert refused["remaining_exposure"] == "10000.00"
+    assert _held(committed_client, policy) == Decimal("100000.00")  # 90,000 approved + 10,000 reserved
