@@ -27,7 +27,8 @@ def limit_of(settings: Settings, who: Principal) -> Decimal:
 def who_may_approve(settings: Settings, amount: Decimal) -> str:
     """Name who may approve an amount, for the refusal."""
     if amount <= settings.specialist_authority_limit:
-        return "a specialist"
+        limit = settings.specialist_authority_limit
+        return f"a specialist with the role's authority ({limit}) or a senior reviewer"
     if amount <= settings.dual_approval_above:
         return "a senior reviewer"
     return "two different senior reviewers (a senior review, then the decision)"
@@ -75,6 +76,7 @@ def check_approval(
         raise Conflict(
             f"four eyes: {who.name} made the preliminary review and cannot also confirm this approval",
             rule="four_eyes",
+            may_approve="a senior reviewer other than the preliminary reviewer",
         )
     limit = limit_of(settings, who)
     # Above the dual-approval amount no one person's authority suffices: a senior reviewer with
@@ -98,6 +100,8 @@ def check_approval(
             rule="dual_approval",
             missing="senior_review",
             amount=str(amount),
+            authority_limit=str(settings.dual_approval_above),
+            may_approve=who_may_approve(settings, amount),
         )
     return {
         "approved_by": who.name,
