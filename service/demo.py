@@ -143,8 +143,10 @@ class Walk:
         data = response.json()
         if response.status_code >= 400:
             self.refusals.append((response.status_code, data.get("rule") or data.get("code")))
+            step = f"{method} {path.rsplit('/', 1)[-1]}"
             self.console.print(
-                f"    [yellow]{response.status_code} {data.get('code')}: {data.get('detail')}[/yellow]"
+                f"    [yellow]{who}: {step} refused, {response.status_code} "
+                f"{data.get('rule') or data.get('code')}: {data.get('detail')}[/yellow]"
             )
         return data
 
@@ -213,16 +215,18 @@ class Walk:
         if amount:
             body["amount"] = amount
         result = self.call(who, "POST", f"/v1/claims/{claim['claim_number']}/reviews", body)
-        claim = result if "claim_number" in result else claim
-        self.console.print(f"    {stage} review by {who}: {recommendation} -> {claim['status']}")
-        return claim
+        if "claim_number" not in result:
+            return claim  # refused: the line above says why
+        self.console.print(f"    {stage} review by {who}: {recommendation} -> {result['status']}")
+        return result
 
     def decide(self, claim: dict[str, Any], who: str, body: dict[str, Any]) -> dict[str, Any]:
         """Decide the claim."""
         result = self.call(who, "POST", f"/v1/claims/{claim['claim_number']}/decision", body)
-        claim = result if "claim_number" in result else claim
-        self.console.print(f"    decision by {who}: {body['outcome']} -> {claim['status']}")
-        return claim
+        if "claim_number" not in result:
+            return claim  # refused: the line above says why
+        self.console.print(f"    decision by {who}: {body['outcome']} -> {result['status']}")
+        return result
 
     def pay(self, claim: dict[str, Any]) -> None:
         """Pay the approved amount (retried once with the same key: one payment)."""
@@ -330,6 +334,7 @@ def run(url: str, keys: dict[str, str], console: Console, http: httpx.Client | N
         claim_body(policy, "glass", "800.00", MOTOR, days_ago=30, payee_account="6222 0000 9999 0000")
     )
     w.call("claims-system", "POST", f"/v1/claims/{earlier['claim_number']}/withdraw")
+    console.print(f"    {earlier['claim_number']} withdrawn: it only gives the policy a history")
     incident = dt.datetime.combine(TODAY() - dt.timedelta(days=33), dt.time(2, 30))
     body = claim_body(policy, "single_vehicle", "57000.00", MOTOR)
     body.update(incident_at=incident.isoformat(), payee_account="6217 8888 7777 6666", provider="Night Auto")

@@ -76,6 +76,7 @@ def check_approval(
         raise Conflict(
             f"four eyes: {who.name} made the preliminary review and cannot also confirm this approval",
             rule="four_eyes",
+            amount=str(amount),
             may_approve="a senior reviewer other than the preliminary reviewer",
         )
     limit = limit_of(settings, who)
@@ -94,9 +95,14 @@ def check_approval(
             may_approve=who_may_approve(settings, amount),
         )
     if dual and not any(s not in (who.name, first) for s in seniors):
+        remedy = (
+            f"a senior reviewer other than {who.name}, who made the senior review, decides"
+            if who.name in seniors
+            else f"a senior review by someone other than {who.name} first"
+        )
         raise Conflict(
             f"approving {amount} (above {settings.dual_approval_above}) needs two different senior "
-            f"reviewers: a senior review by someone other than {who.name} first",
+            f"reviewers: {remedy}",
             rule="dual_approval",
             missing="senior_review",
             amount=str(amount),

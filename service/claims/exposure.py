@@ -77,11 +77,13 @@ def remaining(session: Session, claim: Claim) -> Decimal:
 
 def check(session: Session, claim: Claim, holding: Decimal, doing: str) -> None:
     """Refuse (409) to let the claim hold more than its policy has left; the caller holds the lock."""
-    left = remaining(session, claim)
+    elsewhere = held_elsewhere(session, claim)
+    left = max(claim.policy.sum_insured - elsewhere, ZERO)
     if holding > left:
+        others = f" (its other claims hold {elsewhere})" if elsewhere > 0 else ""
         raise Conflict(
             f"cannot {doing} {holding}: policy {claim.policy.policy_number} has {left} of its "
-            f"sum insured {claim.policy.sum_insured} left for this claim (its other claims hold the rest)",
+            f"sum insured {claim.policy.sum_insured} left for this claim{others}",
             rule="policy_exposure",
             amount=str(holding),
             remaining_exposure=str(left),

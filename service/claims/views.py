@@ -108,6 +108,20 @@ def summary(claim: Claim, session: Session | None = None, runtime: Runtime | Non
     }
 
 
+def actions(claim: Claim) -> list[str]:
+    """The actions a caller may take now: those of its state, less those its holds rule out."""
+    held = claim.on_hold or not claim.payee_verified
+    reviewed = any(r.stage == "preliminary" for r in claim.reviews)
+    nothing_payable = claim.coverage == "not_covered" or (claim.payable_amount or 0) <= 0
+    ruled_out = {
+        "pay": held,
+        "verify_payee": claim.payee_verified,
+        "approve": not reviewed or claim.on_hold,
+        "deny": not reviewed and not nothing_payable,
+    }
+    return [a for a in allowed_actions(claim.status) if not ruled_out.get(a, False)]
+
+
 def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
     """Return everything about a claim a caller may need to act on it."""
     last = getattr(claim, "_last_adjudication", None) or latest_adjudication(session, claim)
@@ -118,7 +132,7 @@ def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
     }
     return {
         **summary(claim),
-        "allowed_actions": allowed_actions(claim.status),
+        "allowed_actions": actions(claim),
         "channel": claim.channel,
         "incident_at": claim.incident_at.isoformat(),
         "description": claim.description,

@@ -21,6 +21,11 @@ def request_fingerprint(claim: Claim, data: PaymentIn) -> str:
     return audit.sha256(audit.canonical({"claim": claim.claim_number, **data.model_dump(mode="json")}))
 
 
+def _shown(payee: str, method: str) -> str:
+    # An error message is logged and shown: name the account by its last digits only.
+    return f"the registered account ending {payee[-4:]}" if method == "bank_transfer" else payee
+
+
 def payee_for(claim: Claim, method: str) -> str:
     """Return who a payment goes to: the claim's account by transfer, the policyholder by cheque."""
     return claim.payee_account if method == "bank_transfer" else claim.policy.holder_name
@@ -57,7 +62,7 @@ def pay(
     payee = payee_for(claim, data.method)
     if data.payee is not None and data.payee.strip() != payee:
         raise Unprocessable(
-            f"payee must be {payee}, whom the claim pays by {data.method.replace('_', ' ')}; "
+            f"payee must be {_shown(payee, data.method)}: a claim pays only its registered payee; "
             f"change it with PATCH /v1/claims/{claim.claim_number}/payee first",
             field="payee",
         )

@@ -5,6 +5,7 @@ def test_a_claim_the_rules_exclude_asks_for_no_documents_and_is_denied_at_once(f
     claim = flow.report(facts={"driver_intoxicated": True})
     assert claim["coverage"] == "not_covered" and claim["documents"]["missing"] == []
     assert claim["status"] == "under_review"
+    assert "deny" in claim["allowed_actions"] and "approve" not in claim["allowed_actions"]
     path = f"/v1/claims/{claim['claim_number']}/decision"
     made_up = flow.call(
         "specialist", "POST", path, {"outcome": "deny", "reason_codes": ["MADE_UP_CODE"]}, expect=422
@@ -41,6 +42,7 @@ def test_a_manual_denial_code_needs_its_explanation(flow):
 
 def test_a_covered_claim_still_needs_its_preliminary_review_before_a_denial(flow):
     claim = flow.send_documents(flow.report())
+    assert not {"approve", "deny"} & set(claim["allowed_actions"])  # a preliminary review first
     body = {
         "outcome": "deny",
         "reason_codes": ["FRAUD_CONFIRMED"],
