@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.claims import exposure
 from service.claims.models import Claim
-from service.errors import Forbidden, NotFound, Unauthorized
+from service.errors import Forbidden, NotFound
 from service.observability import bind_claim
 from service.runtime import Runtime
-from service.security import Principal, hash_key
+from service.security import Principal, identify
 
 # The light dependencies are coroutines: FastAPI runs a plain function in the thread pool, and
 # every hop there waits for the interpreter lock behind requests already working (a few per
 # request under load). Only the route itself, which does the blocking work, runs on a thread.
+
+
+MAX_ID = 2**31 - 1  # the largest value an INTEGER column holds, on SQLite and PostgreSQL alike
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored row's id")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="how many items to skip")]
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -59,17 +63,7 @@ RequestId = Annotated[str, Depends(get_request_id)]
 
 async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """Identify the caller by API key (X-API-Key or Authorization: Bearer)."""
-    key = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    if not key and auth.lower().startswith("bearer "):
-        key = auth[7:].strip()
-    if not key:
-        raise Unauthorized("send an API key in the X-API-Key header")
-    digest = hash_key(key)
-    for known, principal in runtime.keys.items():
-        if hmac.compare_digest(known, digest):
-            return principal
-    raise Unauthorized("the API key is not known")
+    return identify(runtime.keys, request.headers.get("x-api-key"), request.headers.get("authorization"))
 
 
 def require(*roles: str) -> Callable[..., Principal]:

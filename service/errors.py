@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,7 +62,26 @@ class Unauthorized(DomainError):
     status, code, title = 401, "unauthorized", "Missing or invalid API key"
 
 
-def problem(status: int, code: str, title: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
+class PayloadTooLarge(DomainError):
+    """The request body is over the limit."""
+
+    status, code, title = 413, "payload_too_large", "Request body too large"
+
+
+class InternalError(DomainError):
+    """The service failed; the request id finds it in the logs."""
+
+    status, code, title = 500, "internal_error", "Internal error"
+
+
+def render(exc: DomainError, instance: str) -> JSONResponse:
+    """Render a domain error as problem+json."""
+    return problem(exc.status, exc.code, exc.title, exc.detail, instance, **exc.extra)
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, instance: str, headers: dict | None = None, **extra: Any
+) -> JSONResponse:
     """Build a problem+json response."""
     body = {
         "type": f"/problems/{code}",
@@ -72,8 +92,8 @@ def problem(status: int, code: str, title: str, detail: str, instance: str, **ex
         "code": code,
         **extra,
     }
-    headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    headers = {**(headers or {}), **({"WWW-Authenticate": "ApiKey"} if status == 401 else {})}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
 def _field(loc: tuple) -> str:
@@ -81,12 +101,21 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or str(loc[-1])
 
 
+def _allowed(request: Request, given: str) -> str:
+    # Read from the published paths (built once): every operation on a path that matches.
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), request.url.path):
+            methods |= {m.upper() for m in operations}
+    return ", ".join(sorted(methods)) or given
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+        return render(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -103,6 +132,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # Not JSON the parser can read (invalid UTF-8, nested past its depth): a bad request body.
+            detail = "the body is not JSON this service can read (invalid UTF-8, or nested too deep)"
+            errors = [{"field": "body", "message": detail}]
+            return problem(
+                422, "validation_error", "The request is not valid", detail, request.url.path, errors=errors
+            )
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         code = codes.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path)
+        if exc.status_code == 413:
+            return render(PayloadTooLarge(str(exc.detail)), request.url.path)
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path; a path has one route per method.
+            headers = {**(headers or {}), "Allow": _allowed(request, (headers or {}).get("Allow", ""))}
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path, headers)

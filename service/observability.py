@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -86,6 +87,9 @@ def record_versions(rulebooks: dict[str, Any], model_version: str | None) -> Non
         VERSIONS.labels("model", "fraud-risk", model_version).set(1)
 
 
+REQUEST_ID = re.compile(r"[\x21-\x7e]{1,64}")
+
+
 class Observe:
     """Request id, body size limit, latency by route and one JSON log line per request.
 
@@ -103,7 +107,11 @@ class Observe:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1") or uuid.uuid4().hex
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        # A caller's id is kept if it fits the records (1-64 printable characters); otherwise a
+        # new one is made and the response says so.
+        replaced = bool(given) and not REQUEST_ID.fullmatch(given)
+        request_id = given if given and not replaced else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > self.max_body_bytes:
@@ -122,13 +130,17 @@ class Observe:
         holder: dict[str, Any] = {}
         token = _request.set(holder)
         status = 500  # what the caller gets if the app fails before answering
-        tag = (b"x-request-id", request_id.encode("latin-1"))
+        tags = [(b"x-request-id", request_id.encode("latin-1"))]
+        if replaced:
+            tags.append(
+                (b"x-request-id-replaced", b"the X-Request-ID sent was not 1-64 printable characters")
+            )
 
         async def send_tagged(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), tag]
+                message["headers"] = [*message.get("headers", []), *tags]
             await send(message)
 
         start = time.perf_counter()
@@ -151,7 +163,10 @@ class Observe:
 
 
 def install(app: FastAPI, max_body_bytes: int) -> None:
-    """Add the request middleware and /metrics."""
+    """Add the request middleware (the guard inside it) and /metrics."""
+    from service.guard import Guard
+
+    app.add_middleware(Guard, max_body_bytes=max_body_bytes)
     app.add_middleware(Observe, max_body_bytes=max_body_bytes)
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)

@@ -3,16 +3,47 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+# Control characters (tab, newline and carriage return allowed) and lone surrogates: PostgreSQL
+# cannot store NUL or a surrogate, and none of them belongs in a claim.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def control_at(value: Any, path: str = "") -> str | None:
+    """Return where in a value (a dotted path) a string holds a control character, if anywhere."""
+    if isinstance(value, str):
+        return path if CONTROL.search(value) else None
+    if isinstance(value, dict):
+        items = [(str(k), v) for k, v in value.items()] + [("(a key)", k) for k in value]
+    elif isinstance(value, list | tuple):
+        items = [(str(i), v) for i, v in enumerate(value)]
+    else:
+        return None
+    for key, item in items:
+        found = control_at(item, f"{path}.{key}" if path else key)
+        if found is not None:
+            return found
+    return None
 
 
 class Strict(BaseModel):
-    """Request bodies: unknown fields are refused."""
+    """Request bodies: unknown fields and control characters are refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        where = control_at(value)
+        if where is not None:
+            inside = f" (at {where})" if where else ""
+            raise ValueError(f"must not contain control characters{inside}")
+        return value
 
 
 def _not_future_date(value: dt.date) -> dt.date:

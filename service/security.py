@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from service.errors import Unauthorized
 
 ROLES = (
     "claims_system",
@@ -25,6 +28,20 @@ class Principal:
 
     name: str
     role: str
+
+
+def identify(keys: dict[str, Principal], api_key: str | None, authorization: str | None) -> Principal:
+    """Return who an X-API-Key or `Authorization: Bearer` key belongs to; raise 401 if nobody."""
+    key = api_key
+    if not key and (authorization or "").lower().startswith("bearer "):
+        key = (authorization or "")[7:].strip()
+    if not key:
+        raise Unauthorized("send an API key in the X-API-Key header")
+    digest = hash_key(key)
+    for known, principal in keys.items():
+        if hmac.compare_digest(known, digest):
+            return principal
+    raise Unauthorized("the API key is not known")
 
 
 def hash_key(key: str) -> str:

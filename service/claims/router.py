@@ -24,7 +24,7 @@ from service.claims.schemas import (
     RecordOut,
     ReviewIn,
 )
-from service.deps import CurrentClaim, DbSession, RequestId, RuntimeDep, require
+from service.deps import CurrentClaim, DbSession, Offset, RequestId, RowId, RuntimeDep, require
 from service.errors import NotFound
 from service.rulebooks.models import RulebookVersion
 from service.security import Principal
@@ -77,7 +77,7 @@ def list_claims(
     sla: Literal["breached", "due_soon"] | None = None,
     external_reference: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> JSONResponse:
     """List claims, newest first, filtered by status, route, risk band and SLA state."""
     query = select(Claim).options(selectinload(Claim.events), selectinload(Claim.reviews))
@@ -147,7 +147,7 @@ def add_document(
 @router.patch("/{claim_number}/documents/{doc_id}")
 def check_document(
     who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
-    doc_id: int,
+    doc_id: RowId,
     body: DocumentCheck,
     claim: CurrentClaim,
     session: DbSession,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from service.claims.models import Claim
-from service.deps import DbSession, RequestId, require
+from service.deps import DbSession, Offset, RequestId, RowId, require
 from service.investigations import service
 from service.investigations.service import OutcomeIn
 from service.security import Principal
@@ -21,7 +21,7 @@ def list_investigations(
     _: Annotated[Principal, Depends(require("investigator", "risk_team"))],
     status: Literal["open", "confirmed_fraud", "cleared"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """List investigations, newest first."""
     return service.listing(session, status, limit, offset)
@@ -29,7 +29,7 @@ def list_investigations(
 
 @router.post("/{investigation_id}/outcome")
 def outcome(
-    investigation_id: int,
+    investigation_id: RowId,
     body: OutcomeIn,
     session: DbSession,
     request_id: RequestId,
