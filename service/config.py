@@ -49,6 +49,10 @@ class Settings(BaseSettings):
             "NOT_AN_INSURED_LOSS",
         }
     )
+    # /metrics: a valid API key of any role, or this token as `Authorization: Bearer …` (for a
+    # Prometheus scrape config); CLAIMS_METRICS_PUBLIC=true opens it (a bind only the scraper reaches).
+    metrics_token: str | None = Field(default=None, min_length=16)
+    metrics_public: bool = False
     max_body_bytes: int = 2_000_000
     # Requests a worker process works on at once; the rest wait their turn. Endpoints hold the
     # GIL most of the time: a few at once overlap database round trips, dozens only contend.

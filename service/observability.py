@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import re
@@ -25,6 +26,7 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import errors
+from service.security import identify
 
 REQUEST_SECONDS = Histogram(
     "claims_http_request_duration_seconds",
@@ -162,6 +164,19 @@ class Observe:
             _request.reset(token)
 
 
+def _check_scraper(request: Request) -> None:
+    """Let /metrics answer only a known caller: an API key, the metrics token, or anyone if public."""
+    runtime = request.app.state.runtime
+    settings = runtime.settings
+    if settings.metrics_public:
+        return
+    authorization = request.headers.get("authorization", "")
+    token = settings.metrics_token
+    if token and hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+        return
+    identify(runtime.keys, request.headers.get("x-api-key"), authorization or None)
+
+
 def install(app: FastAPI, max_body_bytes: int) -> None:
     """Add the request middleware (the guard inside it) and /metrics."""
     from service.guard import Guard
@@ -172,6 +187,7 @@ def install(app: FastAPI, max_body_bytes: int) -> None:
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     def metrics(request: Request) -> Response:
         """Prometheus metrics (all workers when PROMETHEUS_MULTIPROC_DIR is set) and the app's collectors."""
+        _check_scraper(request)
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)

@@ -11,7 +11,7 @@ from tests.service.conftest import claim_body, headers
 
 def test_metrics_count_requests_decisions_and_versions(flow, client):
     flow.report()
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=headers("risk_team")).text
     assert (
         'claims_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/claims",status="201"}'
         in text
@@ -43,7 +43,7 @@ def test_request_id_reaches_logs_and_decision_records(client, new_policy, caplog
 
 
 def _gauges(client, name: str, *labels: str) -> dict[tuple[str, ...], float]:
-    families = text_string_to_metric_families(client.get("/metrics").text)
+    families = text_string_to_metric_families(client.get("/metrics", headers=headers("risk_team")).text)
     family = next((f for f in families if f.name == name), None)
     samples = family.samples if family else []
     return {tuple(s.labels[label] for label in labels): s.value for s in samples}
@@ -71,3 +71,20 @@ def test_sla_gauges_show_the_open_claims_stage_clocks_and_breaches(flow, client)
         )
     finally:
         collector.max_age, collector.now = saved
+
+
+def test_metrics_answer_only_a_known_scraper(client, monkeypatch):
+    anonymous = client.get("/metrics")
+    assert anonymous.status_code == 401 and anonymous.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    settings = client.app.state.runtime.settings
+    monkeypatch.setattr(settings, "metrics_token", "scrape-token-0123456789")
+    assert (
+        client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"}).status_code == 200
+    )
+    assert (
+        client.get("/metrics", headers={"Authorization": "Bearer wrong-token-0123456789"}).status_code == 401
+    )
+    monkeypatch.setattr(settings, "metrics_public", True)
+    assert client.get("/metrics").status_code == 200
