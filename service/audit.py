@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, is_dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from service.claims.models import Claim, DecisionRecord
 from service.rulebooks.models import RulebookVersion
 
 GENESIS = "0" * 64
+KEY = "audit_key"  # where a unit of work's session info holds the audit key (bytes or None)
 HASHED = (
     "claim_id",
     "seq",
@@ -68,6 +70,11 @@ def record_hash(record: DecisionRecord, texts: dict[str, str] | None = None) -> 
     return sha256("{" + ",".join(parts) + "}")
 
 
+def head_seal(key: bytes, claim_id: int, seq: int, head: str) -> str:
+    """Return the seal of a claim's chain head: HMAC-SHA256 under the audit key."""
+    return hmac.new(key, f"{claim_id}:{seq}:{head}".encode(), hashlib.sha256).hexdigest()
+
+
 def record(
     session: Session,
     claim: Claim,
@@ -114,6 +121,8 @@ def record(
     )
     entry.record_hash = record_hash(entry, texts)
     claim.chain_seq, claim.chain_head = entry.seq, entry.record_hash
+    key = session.info.get(KEY)
+    claim.head_seal = head_seal(key, claim.id, entry.seq, entry.record_hash) if key else None
     if kind == "adjudication":
         claim._last_adjudication = entry  # the response shows it without reading it back
     session.add(entry)
@@ -129,11 +138,22 @@ class Broken:
     problem: str
 
 
-def verify(session: Session) -> tuple[int, list[Broken]]:
-    """Check every claim's chain: each record's hash and its link to the one before."""
+def verify(session: Session, key: bytes | None = None) -> tuple[int, list[Broken]]:
+    """Check every claim's chain: each record's hash and its link to the one before, and that
+    the chain ends where the claim's head says (nothing cut off, nothing deleted).
+
+    With the audit key, each head's seal must match too: a chain rewritten and re-hashed by
+    someone without the key cannot carry one.
+    """
     broken: list[Broken] = []
     count = 0
-    numbers = dict(session.execute(select(Claim.id, Claim.claim_number)).all())
+    heads = {
+        cid: (number, seq, head, seal)
+        for cid, number, seq, head, seal in session.execute(
+            select(Claim.id, Claim.claim_number, Claim.chain_seq, Claim.chain_head, Claim.head_seal)
+        )
+    }
+    numbers = {cid: number for cid, (number, *_) in heads.items()}
     rows = session.scalars(select(DecisionRecord).order_by(DecisionRecord.claim_id, DecisionRecord.seq))
     previous: dict[int, DecisionRecord] = {}
     for rec in rows:
@@ -150,7 +170,31 @@ def verify(session: Session) -> tuple[int, list[Broken]]:
         if rec.facts is not None and rec.facts_hash != sha256(canonical(rec.facts)):
             broken.append(Broken(number, rec.seq, "facts do not match their hash"))
         previous[rec.claim_id] = rec
+    for cid, (number, seq, head, seal) in heads.items():
+        last = previous.get(cid)
+        if (last.seq if last else 0) != (seq or 0) or (last.record_hash if last else GENESIS) != head:
+            kept = f"ends at record {last.seq}" if last else "has no records"
+            broken.append(
+                Broken(number, seq or 0, f"the chain {kept} but the claim's head is record {seq}: cut off")
+            )
+        if key is not None and (seq or 0) > 0 and seal != head_seal(key, cid, seq, head):
+            problem = "has no seal" if seal is None else "does not match its seal (rewritten without the key)"
+            broken.append(Broken(number, seq, f"the chain head {problem}"))
     return count, broken
+
+
+def seal(session: Session, key: bytes) -> int:
+    """Seal the heads of every unsealed chain, once the key is introduced; refuse if any is broken.
+
+    Returns how many heads were sealed (the caller commits).
+    """
+    _, broken = verify(session)
+    if broken:
+        raise ValueError(f"{len(broken)} problem(s) in the chains: verify and mend them before sealing")
+    unsealed = session.scalars(select(Claim).where(Claim.chain_seq > 0, Claim.head_seal.is_(None))).all()
+    for claim in unsealed:
+        claim.head_seal = head_seal(key, claim.id, claim.chain_seq, claim.chain_head)
+    return len(unsealed)
 
 
 def replay(session: Session, rec: DecisionRecord) -> dict[str, Any]:

@@ -116,9 +116,11 @@ def audit_verify() -> None:
     from service.claims.balances import reconcile
     from service.database import make_engine, session_factory
 
-    engine = make_engine(_settings().resolved_database_url)
+    settings = _settings()
+    key = settings.audit_key.get_secret_value().encode() if settings.audit_key else None
+    engine = make_engine(settings.resolved_database_url)
     with session_factory(engine)() as session:
-        count, broken = audit.verify(session)
+        count, broken = audit.verify(session, key)
         unbalanced = reconcile(session)
     for item in broken:
         console.print(f"[red]✗ {item.claim_number} record {item.seq}: {item.problem}[/red]")
@@ -129,10 +131,32 @@ def audit_verify() -> None:
             f"[red]{len(broken)} problem(s) in {count} records, {len(unbalanced)} in the balances[/red]"
         )
         raise typer.Exit(1)
+    sealed = "every head sealed" if key else "heads not sealed: set CLAIMS_AUDIT_KEY to check seals"
     console.print(
-        f"[green]✓ {count} decision records verified, every chain unbroken; reserves, payments "
-        "and policy exposure reconciled[/green]"
+        f"[green]✓ {count} decision records verified, every chain unbroken ({sealed}); reserves, "
+        "payments and policy exposure reconciled[/green]"
     )
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Seal the head of every chain not sealed yet with CLAIMS_AUDIT_KEY (after verifying them all)."""
+    from service import audit
+    from service.database import make_engine, session_factory
+
+    settings = _settings()
+    if settings.audit_key is None:
+        console.print("[red]CLAIMS_AUDIT_KEY is not set: nothing to seal with[/red]")
+        raise typer.Exit(2)
+    engine = make_engine(settings.resolved_database_url)
+    with session_factory(engine)() as session:
+        try:
+            count = audit.seal(session, settings.audit_key.get_secret_value().encode())
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        session.commit()
+    console.print(f"[green]✓ sealed {count} chain heads[/green]")
 
 
 @app.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import holidays
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.sla import Calendar
@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # /metrics: a valid API key of any role, or this token as `Authorization: Bearer …` (for a
     # Prometheus scrape config); CLAIMS_METRICS_PUBLIC=true opens it (a bind only the scraper reaches).
     metrics_token: str | None = Field(default=None, min_length=16)
+    # Seals every claim's chain head (HMAC-SHA256); keep it outside the database, e.g. in a vault.
+    audit_key: SecretStr | None = Field(default=None, min_length=32)
     metrics_public: bool = False
     max_body_bytes: int = 2_000_000
     # Requests a worker process works on at once; the rest wait their turn. Endpoints hold the

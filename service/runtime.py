@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from risk_models.scorer import Scorer
 from rules.engine import RulesEngine
 from rules.rulebook import Rulebook, load_shipped, loads
+from service import audit
 from service.config import Settings
 from service.database import make_engine, session_factory
 from service.rulebooks import schedule
@@ -161,7 +162,9 @@ def load_scorer(settings: Settings) -> tuple[Scorer | None, str | None]:
 def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = None) -> Runtime:
     """Create the runtime; store the shipped rulebook versions so decisions can be replayed."""
     db = db or make_engine(settings.resolved_database_url)
-    sessions = session_factory(db)
+    # The audit key reaches each unit of work through its info, never through the database.
+    key = settings.audit_key.get_secret_value().encode() if settings.audit_key else None
+    sessions = session_factory(db, info={audit.KEY: key})
     rulebooks = load_shipped()
     model_error = None
     if scorer is None:
@@ -173,7 +176,7 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
         settings=settings,
         db=db,
         sessions=sessions,
-        readers=session_factory(db, readonly=True),
+        readers=session_factory(db, readonly=True, info={audit.KEY: key}),
         rulebooks=rulebooks,
         engines={name: RulesEngine(book) for name, book in rulebooks.items()},
         _by_sha={},  # filled below with the shipped engines, so none is compiled twice

@@ -96,6 +96,9 @@ class Claim(Base):
     # Head of the claim's decision-record chain: appending needs no query.
     chain_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     chain_head: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)
+    # HMAC of (id, chain_seq, chain_head) under CLAIMS_AUDIT_KEY, which the database never holds:
+    # a chain rewritten, re-hashed or cut short cannot carry a matching seal.
+    head_seal: Mapped[str | None] = mapped_column(String(64))
     # Optimistic lock: two writers on one claim cannot both win (payments, transitions).
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once

@@ -129,8 +129,11 @@ def client(backend_app) -> Iterator[TestClient]:
     connection = runtime.db.connect()
     outer = connection.begin()
     original = runtime.sessions, runtime.readers
-    runtime.sessions = session_factory(connection, join_transaction_mode="create_savepoint")
-    runtime.readers = session_factory(connection, readonly=True, join_transaction_mode="create_savepoint")
+    info = runtime.sessions.kw["info"]  # the audit key, as the app's own units of work have it
+    runtime.sessions = session_factory(connection, join_transaction_mode="create_savepoint", info=info)
+    runtime.readers = session_factory(
+        connection, readonly=True, join_transaction_mode="create_savepoint", info=info
+    )
     try:
         yield test_client
     finally:
