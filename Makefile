@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export OMP_NUM_THREADS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install install-test run demo test lint bench clean
+.PHONY: install install-test run demo test lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: install-test
 # The load benchmark's PostgreSQL flushes every commit to disk, as in production (tests skip it).
 bench: $(VENV)/.installed-bench
 	PG_FSYNC=on scripts/with-postgres $(BIN)/python -m bench
+
+# The long fuzz run: 300 generated requests an operation and caller, on SQLite and PostgreSQL.
+fuzz: install-test
+	FUZZ_EXAMPLES=300 scripts/with-postgres $(BIN)/pytest -s -q tests/service/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) data bench/out

@@ -1,0 +1,62 @@
+"""Generated requests for every operation of the published schema: none may get a 5xx.
+
+A bounded, seeded run in the suite on each database (a few dozen cases an operation, as an
+admin and as the claims system); `make fuzz` runs the long one.
+"""
+
+import os
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from tests.service.conftest import headers
+
+
+class Started:
+    """The running app, its lifespan already run: a second start would build a second runtime."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            await send({"type": f"{message['type']}.complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+
+
+FUZZ = {"deadline": None, "derandomize": True, "suppress_health_check": list(HealthCheck), "database": None}
+
+
+def _operation(operation, who: str, examples: int, counts: dict[str, int]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=examples, **FUZZ)
+    def each(case) -> None:
+        response = case.call_and_validate(headers=headers(who), checks=[not_a_server_error])
+        counts[operation.label] = counts.get(operation.label, 0) + 1
+        assert response.status_code < 500
+
+    each()
+
+
+def fuzz(app, who: str, examples: int) -> dict[str, int]:
+    """Send up to `examples` generated requests to every operation as one caller; return the counts."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", Started(app))
+    counts: dict[str, int] = {}
+    for result in schema.get_all_operations():
+        _operation(result.ok(), who, examples, counts)
+    return counts
+
+
+def test_no_generated_request_gets_a_server_error(client, backend):
+    examples = int(os.environ.get("FUZZ_EXAMPLES", "20"))  # `make fuzz` asks for more
+    for who in ("admin", "claims_system"):
+        counts = fuzz(client.app, who, examples)
+        assert len(counts) >= 30 and sum(counts.values()) >= 20 * examples, counts
+        total = sum(counts.values())
+        print(f"\n{backend}, as {who}: {total:,} generated requests to {len(counts)} operations, no 5xx")
