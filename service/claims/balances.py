@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+
+from service.claims.models import DecisionRecord
 
 CLAIMS = text(
     "SELECT c.id, c.claim_number, c.status, c.approved_amount, c.paid_amount, c.reserve, c.policy_id, "
@@ -15,6 +17,12 @@ CLAIMS = text(
     "FROM claims c JOIN policies p ON p.id = c.policy_id"
 )
 RESERVE_MOVES = text("SELECT claim_id, new FROM claim_events WHERE kind = 'reserve' ORDER BY id")
+PAYMENTS = text("SELECT claim_id, reference, amount FROM payments")
+MONEY_RECORDS = (
+    select(DecisionRecord.claim_id, DecisionRecord.kind, DecisionRecord.outcome, DecisionRecord.amount)
+    .where(DecisionRecord.kind.in_(("decision", "payment")))
+    .order_by(DecisionRecord.claim_id, DecisionRecord.seq)
+)
 SETTLED = ("denied", "withdrawn", "closed")
 CENT = Decimal("0.01")
 
@@ -61,4 +69,34 @@ def reconcile(session: Session) -> list[str]:
         for policy, amount in held.items()
         if amount > limits[policy]
     ]
+    return problems + against_records(session)
+
+
+def against_records(session: Session) -> list[str]:
+    """Name every approved amount, paid amount or payment that no decision record stands behind."""
+    approved: dict[int, Decimal] = {}
+    paid: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for cid, kind, outcome, amount in session.execute(MONEY_RECORDS):
+        if kind == "decision" and outcome.get("decision") == "approved":
+            approved[cid] = _money(amount)
+        elif kind == "payment":
+            paid[cid][outcome.get("reference")] = _money(amount)
+    problems = []
+    rows = session.execute(text("SELECT id, claim_number, approved_amount, paid_amount FROM claims"))
+    for cid, number, approved_amount, paid_amount in rows:
+        said = approved.get(cid)
+        if approved_amount is not None and said != _money(approved_amount):
+            problems.append(
+                f"{number}: approved_amount {_money(approved_amount)}, its decision record says {said}"
+            )
+        recorded = sum(paid[cid].values(), Decimal("0.00"))
+        if _money(paid_amount) != recorded:
+            problems.append(
+                f"{number}: paid_amount {_money(paid_amount)}, its payment records add up to {recorded}"
+            )
+    for cid, reference, amount in session.execute(PAYMENTS):
+        if paid[cid].get(reference) != _money(amount):
+            problems.append(
+                f"payment {reference}: {_money(amount)}, its record says {paid[cid].get(reference)}"
+            )
     return problems

@@ -155,6 +155,28 @@ def test_reconciliation_names_a_balance_changed_behind_the_services_back(flow, c
     assert f"{number}: holds 3701.00 but 3700.00 was approved" in problems
     assert f"{number}: reserve 2701.00, its last recorded move was to 2700.00" in problems, problems
     assert f"{number}: its payments add up to 999.00, paid_amount says 1000.00" in problems
+    assert any(p.startswith("payment PAY-") and "999.00, its record says 1000.00" in p for p in problems)
+
+
+def test_reconciliation_names_money_columns_no_record_stands_behind(flow, client):
+    from sqlalchemy import text as sql
+
+    from service.claims.balances import reconcile
+
+    claim = flow.approved_claim()
+    flow.pay(claim, "reconcile-key-2")
+    number = claim["claim_number"]
+    with client.app.state.runtime.sessions() as session:
+        assert reconcile(session) == []
+        # Both columns raised together, so the claim's own balances still agree with each other.
+        session.execute(
+            sql("UPDATE claims SET approved_amount = 9700.00, paid_amount = 9700.00 WHERE claim_number = :n"),
+            {"n": number},
+        )
+        session.execute(sql("UPDATE payments SET amount = 9700.00"))
+        problems = reconcile(session)
+    assert f"{number}: approved_amount 9700.00, its decision record says 3700.00" in problems
+    assert f"{number}: paid_amount 9700.00, its payment records add up to 3700.00" in problems
 
 
 def test_two_90000_claims_on_a_100000_policy_reported_and_approved_at_once(committed_client):
