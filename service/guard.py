@@ -22,7 +22,6 @@ from service.schemas import CONTROL
 from service.security import identify
 
 log = logging.getLogger("service.guard")
-OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json", "/problems")
 
 
 class BodyTooLarge(HTTPException):

@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from risk_models.scorer import Scorer
-from service import errors, observability
+from service import errors, observability, openapi
 from service import runtime as runtime_module
 from service.admission import Admission
 from service.claims.router import router as claims_router
@@ -43,13 +44,16 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         yield
         app.state.runtime.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="claims-adjudication",
         version="0.1.0",
         description="Claims adjudication with explained decisions and a fraud-risk early warning.",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.unique_id,
+        static_url="/docs-assets",
     )
     errors.install(app)
+    openapi.install(app)
     observability.configure_logging()
     # Added first, so it runs inside the observing middleware: waiting in line counts as latency.
     app.add_middleware(Admission, limit=settings.concurrent_requests)
