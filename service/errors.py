@@ -96,9 +96,18 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
-def _field(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or str(loc[-1])
+# A check across fields names the field at fault first: "end_date: must not be before start_date".
+ACROSS = re.compile(r"^Value error, (?P<field>[a-z_]+): (?P<message>.*)$", re.DOTALL)
+
+
+def _error(error: dict[str, Any]) -> dict[str, str]:
+    parts = [str(p) for p in error["loc"] if p not in ("body", "query", "path", "header")]
+    field, message = ".".join(parts) or str(error["loc"][-1]), error["msg"]
+    across = ACROSS.match(message)
+    if across:
+        field = ".".join([*parts, across["field"]])
+        message = across["message"]
+    return {"field": field, "message": message}
 
 
 def _allowed(request: Request, given: str) -> str:
@@ -119,7 +128,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        errors = [_error(e) for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(
             422,

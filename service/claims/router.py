@@ -71,7 +71,7 @@ def list_claims(
     _: Annotated[Principal, Depends(require(*READERS))],
     session: DbSession,
     runtime: RuntimeDep,
-    status: str | None = None,
+    status: Literal[lifecycle.STATES] | None = None,  # type: ignore[valid-type]
     route: Literal["simple", "complex", "major"] | None = None,
     risk_band: Literal["low", "medium", "high"] | None = None,
     sla: Literal["breached", "due_soon"] | None = None,

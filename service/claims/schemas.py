@@ -35,7 +35,7 @@ class ClaimIn(Strict):
     @model_validator(mode="after")
     def _dates(self) -> ClaimIn:
         if self.report_date is not None and self.report_date < self.incident_at.date():
-            raise ValueError("report_date must not be before the incident")
+            raise ValueError("report_date: must not be before the incident")
         return self
 
 
@@ -55,7 +55,7 @@ class ReadjudicateIn(Strict):
     @model_validator(mode="after")
     def _reason_with_version(self) -> ReadjudicateIn:
         if self.rulebook_version is not None and self.reason is None:
-            raise ValueError("reason is required when a rulebook_version is named")
+            raise ValueError("reason: is required when a rulebook_version is named")
         return self
 
 
@@ -77,7 +77,7 @@ class DocumentCheck(Strict):
     @model_validator(mode="after")
     def _reason(self) -> DocumentCheck:
         if self.status == "rejected" and not self.reason:
-            raise ValueError("a rejected document needs a reason")
+            raise ValueError("reason: a rejected document needs one")
         return self
 
 
@@ -105,7 +105,7 @@ class DecisionIn(Strict):
     @model_validator(mode="after")
     def _shape(self) -> DecisionIn:
         if self.outcome == "approve" and self.amount is None:
-            raise ValueError("an approval needs an amount")
+            raise ValueError("amount: an approval needs one")
         return self
 
 

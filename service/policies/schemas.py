@@ -26,7 +26,7 @@ class PolicyIn(Strict):
     @model_validator(mode="after")
     def _period(self) -> PolicyIn:
         if self.end_date < self.start_date:
-            raise ValueError("end_date must not be before start_date")
+            raise ValueError("end_date: must not be before start_date")
         return self
 
 

@@ -105,7 +105,8 @@ def test_policy_period_must_make_sense(client):
 
     body = policy_body(start_date="2026-05-01", end_date="2026-04-01")
     problem = _problem(client.post("/v1/policies", json=body, headers=headers("claims_system")), 422)
-    assert "end_date must not be before start_date" in problem["detail"]
+    assert problem["errors"] == [{"field": "end_date", "message": "must not be before start_date"}]
+    assert "end_date: must not be before start_date" in problem["detail"]
 
 
 def test_unknown_route_is_a_404_problem(client):

@@ -128,3 +128,15 @@ def test_an_unexpected_failure_is_a_problem_with_the_request_id(flow, client, mo
     assert "a bug" not in json.dumps(problem)  # the traceback goes to the log, not to the caller
     monkeypatch.undo()
     assert client.get(f"/v1/claims/{claim['claim_number']}", headers=headers("analyst")).status_code == 200
+
+
+def test_an_unknown_status_filter_is_refused_not_an_empty_list(client):
+    problem = _problem(client.get("/v1/claims?status=bogus", headers=headers("analyst")), 422)
+    assert problem["errors"][0]["field"] == "status"
+
+
+def test_a_check_across_fields_names_the_field_at_fault(flow, client):
+    body = claim_body(flow.policy())
+    body["report_date"] = "2000-01-01"
+    problem = _problem(client.post("/v1/claims", json=body, headers=headers("claims_system")), 422)
+    assert problem["errors"] == [{"field": "report_date", "message": "must not be before the incident"}]
