@@ -14,6 +14,7 @@ from rules.explain import explain as why_not
 from rules.rulebook import loads
 from service.claims import lifecycle, payee, review, service, views
 from service.claims.models import Claim, DecisionRecord
+from service.claims.responses import ClaimDetail, ClaimPage, DocumentAdded, Explanation
 from service.claims.schemas import (
     ClaimIn,
     DecisionIn,
@@ -34,7 +35,12 @@ READERS = ("claims_system", "specialist", "senior_reviewer", "investigator", "an
 Who = Principal
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ClaimDetail,
+    responses={200: {"model": ClaimDetail, "description": "a retry: the claim it made"}},
+)
 def report_claim(
     who: Annotated[Principal, Depends(require("claims_system"))],
     body: ClaimIn,
@@ -66,7 +72,7 @@ def report_claim(
     return JSONResponse(views.detail(session, runtime, earlier), status_code=200)
 
 
-@router.get("")
+@router.get("", response_model=ClaimPage)
 def list_claims(
     _: Annotated[Principal, Depends(require(*READERS))],
     session: DbSession,
@@ -105,7 +111,7 @@ def list_claims(
     return JSONResponse({"total": total, "limit": limit, "offset": offset, "items": rows})
 
 
-@router.get("/{claim_number}")
+@router.get("/{claim_number}", response_model=ClaimDetail)
 def get_claim(
     _: Annotated[Principal, Depends(require(*READERS))],
     claim: CurrentClaim,
@@ -128,7 +134,7 @@ def decisions(
     )
 
 
-@router.post("/{claim_number}/documents", status_code=201)
+@router.post("/{claim_number}/documents", status_code=201, response_model=DocumentAdded)
 def add_document(
     who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
     body: DocumentIn,
@@ -144,7 +150,7 @@ def add_document(
     return JSONResponse(out, status_code=201)
 
 
-@router.patch("/{claim_number}/documents/{doc_id}")
+@router.patch("/{claim_number}/documents/{doc_id}", response_model=ClaimDetail)
 def check_document(
     who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     doc_id: RowId,
@@ -161,7 +167,7 @@ def check_document(
     return JSONResponse(out)
 
 
-@router.post("/{claim_number}/adjudicate")
+@router.post("/{claim_number}/adjudicate", response_model=ClaimDetail)
 def readjudicate(
     who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     claim: CurrentClaim,
@@ -177,7 +183,7 @@ def readjudicate(
     return JSONResponse(out)
 
 
-@router.post("/{claim_number}/reviews", status_code=201)
+@router.post("/{claim_number}/reviews", status_code=201, response_model=ClaimDetail)
 def add_review(
     who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     body: ReviewIn,
@@ -193,7 +199,7 @@ def add_review(
     return JSONResponse(out, status_code=201)
 
 
-@router.post("/{claim_number}/decision")
+@router.post("/{claim_number}/decision", response_model=ClaimDetail)
 def decide(
     who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     body: DecisionIn,
@@ -209,7 +215,7 @@ def decide(
     return JSONResponse(out)
 
 
-@router.patch("/{claim_number}/payee")
+@router.patch("/{claim_number}/payee", response_model=ClaimDetail)
 def change_payee(
     who: Annotated[Principal, Depends(require("claims_system"))],
     body: PayeeChange,
@@ -225,7 +231,7 @@ def change_payee(
     return JSONResponse(out)
 
 
-@router.post("/{claim_number}/payee/verify")
+@router.post("/{claim_number}/payee/verify", response_model=ClaimDetail)
 def verify_payee(
     who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
     claim: CurrentClaim,
@@ -240,7 +246,7 @@ def verify_payee(
     return JSONResponse(out)
 
 
-@router.post("/{claim_number}/withdraw")
+@router.post("/{claim_number}/withdraw", response_model=ClaimDetail)
 def withdraw(
     who: Annotated[Principal, Depends(require("claims_system"))],
     claim: CurrentClaim,
@@ -255,7 +261,7 @@ def withdraw(
     return JSONResponse(out)
 
 
-@router.post("/{claim_number}/close")
+@router.post("/{claim_number}/close", response_model=ClaimDetail)
 def close(
     who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
     claim: CurrentClaim,
@@ -270,7 +276,7 @@ def close(
     return JSONResponse(out)
 
 
-@router.get("/{claim_number}/explain")
+@router.get("/{claim_number}/explain", response_model=Explanation)
 def explain(
     _: Annotated[Principal, Depends(require(*READERS))],
     claim: CurrentClaim,

@@ -36,3 +36,24 @@ def test_the_docs_load_their_assets_from_the_service(client):
         assert "cdn" not in text.lower() and "/docs-assets/" in text
     assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert client.get("/docs-assets/redoc.standalone.js").status_code == 200
+
+
+def test_real_answers_fit_the_published_claim_models(flow):
+    from service.claims.responses import ClaimDetail, ClaimPage, DocumentAdded, Explanation
+
+    reported = flow.report(third_party=True, peril="collision", facts={"fault_share": "equal"})
+    ClaimDetail.model_validate(reported)
+    doc = reported["documents"]["missing"][0]["code"]
+    body = {"doc_type": doc, "file_name": "a.pdf", "sha256": "ab" * 32}
+    DocumentAdded.model_validate(
+        flow.call(
+            "claims_system", "POST", f"/v1/claims/{reported['claim_number']}/documents", body, expect=201
+        )
+    )
+    claim = flow.approved_claim()
+    flow.pay(claim, "contract-key-01", amount="100.00")
+    paid = ClaimDetail.model_validate(flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}"))
+    assert paid.payments[0].amount == "100.00" and paid.reserve_history[-1].to == "3600.00"
+    page = ClaimPage.model_validate(flow.call("analyst", "GET", "/v1/claims?limit=5"))
+    assert page.total >= 2 and page.items
+    Explanation.model_validate(flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}/explain"))

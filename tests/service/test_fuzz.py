@@ -1,4 +1,5 @@
-"""Generated requests for every operation of the published schema: none may get a 5xx.
+"""Generated requests for every operation of the published schema: none may get a 5xx, and every
+answer must fit the schema the operation publishes.
 
 A bounded, seeded run in the suite on each database (a few dozen cases an operation, as an
 admin and as the claims system); `make fuzz` runs the long one.
@@ -8,7 +9,7 @@ import os
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from tests.service.conftest import headers
 
@@ -37,7 +38,9 @@ def _operation(operation, who: str, examples: int, counts: dict[str, int]) -> No
     @given(case=operation.as_strategy())
     @settings(max_examples=examples, **FUZZ)
     def each(case) -> None:
-        response = case.call_and_validate(headers=headers(who), checks=[not_a_server_error])
+        response = case.call_and_validate(
+            headers=headers(who), checks=[not_a_server_error, response_schema_conformance]
+        )
         counts[operation.label] = counts.get(operation.label, 0) + 1
         assert response.status_code < 500
 
