@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from service.claims.models import Claim
 from service.deps import DbSession, Offset, RequestId, RowId, require
 from service.investigations import service
+from service.investigations.responses import InvestigationOut
 from service.investigations.service import OutcomeIn
 from service.security import Principal
 
 router = APIRouter(prefix="/v1/investigations", tags=["investigations"])
 
 
-@router.get("")
+@router.get("", response_model=list[InvestigationOut])
 def list_investigations(
     session: DbSession,
     _: Annotated[Principal, Depends(require("investigator", "risk_team"))],
@@ -27,7 +28,7 @@ def list_investigations(
     return service.listing(session, status, limit, offset)
 
 
-@router.post("/{investigation_id}/outcome")
+@router.post("/{investigation_id}/outcome", response_model=InvestigationOut)
 def outcome(
     investigation_id: RowId,
     body: OutcomeIn,

@@ -68,6 +68,13 @@ def listing(session: Session, status: str | None, limit: int, offset: int) -> li
     return [view(inv, number) for inv, number in rows]
 
 
+def utc_text(moment: dt.datetime | None) -> str | None:
+    """An ISO timestamp in UTC (SQLite gives stored timestamps back without their zone)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
+
+
 def view(inv: Investigation, claim_number: str) -> dict:
     """Show one investigation."""
     return {
@@ -78,6 +85,6 @@ def view(inv: Investigation, claim_number: str) -> dict:
         "risk_score": inv.risk_score,
         "notes": inv.notes,
         "investigator": inv.investigator,
-        "opened_at": inv.opened_at.isoformat() if inv.opened_at else None,
-        "closed_at": inv.closed_at.isoformat() if inv.closed_at else None,
+        "opened_at": utc_text(inv.opened_at),
+        "closed_at": utc_text(inv.closed_at),
     }

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from service.deps import DbSession, RuntimeDep, require
 from service.rulebooks import service
 from service.rulebooks.models import RulebookVersion
+from service.rulebooks.responses import ShadowReport, VersionSummary, VersionView
 from service.schemas import Strict
 from service.security import Principal
 
@@ -27,7 +28,7 @@ class UploadIn(Strict):
     tests: str = Field(min_length=1, max_length=500_000)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=VersionView)
 def upload(
     who: Annotated[Principal, Depends(require("analyst"))],
     body: UploadIn,
@@ -41,7 +42,7 @@ def upload(
     return JSONResponse(out, status_code=201)
 
 
-@router.get("")
+@router.get("", response_model=list[VersionSummary])
 def listing(_: Annotated[Principal, Depends(require(*READERS))], session: DbSession) -> list[dict[str, Any]]:
     """List every stored version with its status and the report dates it decides."""
     rows = list(session.scalars(select(RulebookVersion).order_by(RulebookVersion.name, RulebookVersion.id)))
@@ -51,7 +52,7 @@ def listing(_: Annotated[Principal, Depends(require(*READERS))], session: DbSess
     return [service.summary(v, plans[v.name], activated, today) for v in rows]
 
 
-@router.get("/{name}/versions/{version}")
+@router.get("/{name}/versions/{version}", response_model=VersionView)
 def read(
     _: Annotated[Principal, Depends(require(*READERS))], name: str, version: str, session: DbSession
 ) -> JSONResponse:
@@ -72,7 +73,7 @@ def backtest(
     return _act(session, service.backtest(session, service.get(session, name, version), who))
 
 
-@router.post("/{name}/versions/{version}/approve")
+@router.post("/{name}/versions/{version}/approve", response_model=VersionView)
 def approve(
     who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
 ) -> JSONResponse:
@@ -88,7 +89,7 @@ class ActivateIn(Strict):
     effective_from: dt.date | None = None
 
 
-@router.post("/{name}/versions/{version}/activate")
+@router.post("/{name}/versions/{version}/activate", response_model=VersionView)
 def activate(
     who: Annotated[Principal, Depends(require("analyst"))],
     name: str,
@@ -102,7 +103,7 @@ def activate(
     return _act(session, {**service.view(session, found), "replaced": replaced.version})
 
 
-@router.post("/{name}/rollback")
+@router.post("/{name}/rollback", response_model=VersionView)
 def rollback(
     who: Annotated[Principal, Depends(require("analyst"))], name: str, session: DbSession
 ) -> JSONResponse:
@@ -111,7 +112,7 @@ def rollback(
     return _act(session, service.view(session, now))
 
 
-@router.post("/{name}/versions/{version}/shadow")
+@router.post("/{name}/versions/{version}/shadow", response_model=VersionView)
 def shadow(
     who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
 ) -> JSONResponse:
@@ -121,7 +122,7 @@ def shadow(
     return _act(session, service.view(session, found))
 
 
-@router.delete("/{name}/shadow")
+@router.delete("/{name}/shadow", response_model=VersionView)
 def stop_shadow(
     who: Annotated[Principal, Depends(require("analyst"))], name: str, session: DbSession
 ) -> JSONResponse:
@@ -130,7 +131,7 @@ def stop_shadow(
     return _act(session, service.view(session, stopped))
 
 
-@router.get("/{name}/versions/{version}/shadow-report")
+@router.get("/{name}/versions/{version}/shadow-report", response_model=ShadowReport)
 def shadow_report(
     _: Annotated[Principal, Depends(require(*READERS))], name: str, version: str, session: DbSession
 ) -> JSONResponse:

@@ -57,3 +57,20 @@ def test_real_answers_fit_the_published_claim_models(flow):
     page = ClaimPage.model_validate(flow.call("analyst", "GET", "/v1/claims?limit=5"))
     assert page.total >= 2 and page.items
     Explanation.model_validate(flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}/explain"))
+
+
+def test_real_rulebook_answers_fit_the_published_models(flow):
+    from service.rulebooks.responses import ShadowReport, VersionView
+    from tests.service.test_rulebooks import CANDIDATE, TESTS
+
+    uploaded = VersionView.model_validate(
+        flow.call("analyst", "POST", "/v1/rulebooks", {"text": CANDIDATE, "tests": TESTS}, expect=201)
+    )
+    assert uploaded.status == "draft" and uploaded.diff_against_active
+    path = "/v1/rulebooks/motor/versions/2026.12.1"
+    VersionView.model_validate(flow.call("analyst", "POST", f"{path}/shadow"))
+    flow.report()
+    assert ShadowReport.model_validate(flow.call("analyst", "GET", f"{path}/shadow-report")).evaluated == 1
+    listed = flow.call("analyst", "GET", "/v1/rulebooks")
+    active = next(v for v in listed if v["name"] == "motor" and v["status"] == "active")
+    assert active["in_force"] == [{"from": None, "to": None}]  # the alias, not "from_"
