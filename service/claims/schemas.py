@@ -14,6 +14,28 @@ from service.schemas import Amount, PastDate, PastDateTime, Strict, Texts
 class ClaimIn(Strict):
     """First notice of loss."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "policy_number": "DEMO-MOTOR-0001",
+                    "channel": "app",
+                    "incident_at": "2026-11-30T14:00:00",
+                    "peril": "single_vehicle",
+                    "description": "Hit a bollard while parking.",
+                    "claimed_amount": "4200.00",
+                    "payee_account": "6222 0000 1111 2222",
+                    "facts": {
+                        "driver_intoxicated": False,
+                        "driver_licensed": True,
+                        "intentional_loss": False,
+                        "catastrophe_event": False,
+                    },
+                }
+            ]
+        }
+    )
+
     policy_number: str = Field(min_length=1, max_length=40)
     channel: Literal["hotline", "online", "app", "email"]
     incident_at: PastDateTime
@@ -92,6 +114,16 @@ class ReviewIn(Strict):
 
 class DecisionIn(Strict):
     """The decision: approve an amount or deny with reasons the customer can read."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"outcome": "approve", "amount": "3700.00"},
+                {"outcome": "approve", "amount": "3900.00", "override_reason_code": "EX_GRATIA"},
+                {"outcome": "deny"},
+            ]
+        }
+    )
 
     outcome: Literal["approve", "deny"]
     amount: Amount | None = None

@@ -14,6 +14,12 @@ from service.schemas import Amount, Strict
 class PaymentIn(Strict):
     """Pay an approved claim by bank transfer or cheque."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"method": "bank_transfer"}, {"method": "cheque", "amount": "1000.00"}]
+        }
+    )
+
     method: Literal["bank_transfer", "cheque"]
     amount: Amount | None = None  # default: what is left of the approved amount
     payee: str | None = Field(default=None, max_length=200)  # default: the claim's payee account

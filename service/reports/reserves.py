@@ -7,6 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,24 @@ from service.claims.models import Claim
 
 # Age of a reserve: working buckets a claims manager reads, in days since the report.
 AGES = ((30, "0-30 days"), (90, "31-90 days"), (180, "91-180 days"), (None, "over 180 days"))
+
+
+class Bucket(BaseModel):
+    """Claims holding a reserve, and how much."""
+
+    claims: int
+    reserve: str
+
+
+class ReserveReport(BaseModel):
+    """Outstanding case reserves by product line, tier and age."""
+
+    as_of: str
+    claims: int
+    outstanding_reserve: str
+    by_product: dict[str, Bucket]
+    by_tier: dict[str, Bucket]
+    by_age: dict[str, Bucket]
 
 
 def _age(days: int) -> str:

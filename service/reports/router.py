@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from service.deps import DbSession, RuntimeDep, require
 from service.errors import Unprocessable
 from service.reports import service
-from service.reports.reserves import reserves_report
+from service.reports.reserves import ReserveReport, reserves_report
 from service.security import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -26,7 +26,7 @@ def sla(
 
 
 @router.get("/reserves")
-def reserves(_: Annotated[Principal, Depends(require(*MANAGERS))], session: DbSession) -> dict[str, Any]:
+def reserves(_: Annotated[Principal, Depends(require(*MANAGERS))], session: DbSession) -> ReserveReport:
     """Outstanding case reserves by product line, tier and age."""
     return reserves_report(session)
 
