@@ -11,6 +11,7 @@ from service.deps import DbSession, RuntimeDep, require
 from service.errors import Unprocessable
 from service.reports import service
 from service.reports.reserves import ReserveReport, reserves_report
+from service.reports.responses import SlaReport
 from service.security import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -20,7 +21,7 @@ MANAGERS = ("analyst", "risk_team", "senior_reviewer")
 @router.get("/sla")
 def sla(
     _: Annotated[Principal, Depends(require(*MANAGERS))], session: DbSession, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> SlaReport:
     """Open claims against their due dates by tier and stage, breaches, average days per stage."""
     return service.sla_report(session, runtime)
 
