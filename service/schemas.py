@@ -59,6 +59,12 @@ def _not_future_datetime(value: dt.datetime) -> dt.datetime:
     return value
 
 
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    # SQLite gives stored timestamps back without their zone; they were written in UTC.
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_as_utc)]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 NonNegativeAmount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 PastDate = Annotated[dt.date, AfterValidator(_not_future_date)]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.schemas import Amount, PastDate, PastDateTime, Strict, Texts
+from service.schemas import Amount, PastDate, PastDateTime, Strict, Texts, UtcDateTime
 
 
 class ClaimIn(Strict):
@@ -164,7 +163,7 @@ class ReviewOut(BaseModel):
     recommendation: str
     amount: Decimal | None
     notes: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class RecordOut(BaseModel):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas import Amount, Strict
+from service.schemas import Amount, Strict, UtcDateTime
 
 
 class PaymentIn(Strict):
@@ -36,4 +35,4 @@ class PaymentOut(BaseModel):
     payee: str
     status: str
     idempotency_key: str
-    created_at: dt.datetime
+    created_at: UtcDateTime

@@ -74,3 +74,10 @@ def test_real_rulebook_answers_fit_the_published_models(flow):
     listed = flow.call("analyst", "GET", "/v1/rulebooks")
     active = next(v for v in listed if v["name"] == "motor" and v["status"] == "active")
     assert active["in_force"] == [{"from": None, "to": None}]  # the alias, not "from_"
+
+
+def test_payment_timestamps_carry_their_zone(flow):
+    import datetime as dt
+
+    paid = flow.pay(flow.approved_claim(), "contract-key-02")
+    assert dt.datetime.fromisoformat(paid["created_at"].replace("Z", "+00:00")).utcoffset() == dt.timedelta(0)
