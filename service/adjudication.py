@@ -56,7 +56,7 @@ def _history_query() -> Select:
     return select(
         func.count(case((recent, 1))),
         # What the other claims hold of the sum insured: paid, approved-unpaid and reserved.
-        func.coalesce(func.sum(case((other, Claim.paid_amount + Claim.reserve))), 0),
+        func.coalesce(func.sum(case((other, exposure.HELD))), 0),
         func.count(case((earlier, 1))),
         func.count(distinct(case((earlier, Claim.payee_account)))),
         func.count(case((same_payee, 1))),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.claims import exposure
 from service.claims.models import Claim
 from service.errors import Forbidden, NotFound
+from service.guard import PRINCIPAL
 from service.observability import bind_claim
 from service.runtime import Runtime
 from service.security import Principal, identify
@@ -63,6 +64,9 @@ RequestId = Annotated[str, Depends(get_request_id)]
 
 async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """Identify the caller by API key (X-API-Key or Authorization: Bearer)."""
+    known = getattr(request.state, PRINCIPAL, None)  # identified already by the guard
+    if known is not None:
+        return known
     return identify(runtime.keys, request.headers.get("x-api-key"), request.headers.get("authorization"))
 
 

@@ -1,9 +1,10 @@
 """What every request passes before the app sees it, and what catches whatever the app lets fall.
 
 - The request target: a control character in the path or a query parameter is a 422 naming it.
-- The caller: a request under /v1 without a known API key is a 401 before any body is read.
-- The body: counted as it arrives; past the limit, 413 before the rest is buffered (a chunked
-  body has no Content-Length to refuse it by).
+- The caller: a request under /v1 without a known API key is a 401 before any body is read;
+  the caller found is kept in the request's state, so the routes do not look the key up again.
+- The body: a Content-Length over the limit is a 413 at once; a body is also counted as it
+  arrives, so a chunked one (no Content-Length) gets its 413 before the rest is buffered.
 - Failures: any exception the app does not turn into a problem becomes a problem+json 500 with
   the request id, logged with its traceback; the connection stays usable.
 """
@@ -22,6 +23,7 @@ from service.schemas import CONTROL
 from service.security import identify
 
 log = logging.getLogger("service.guard")
+PRINCIPAL = "principal"  # where the request's state keeps the caller the guard identified
 
 
 class BodyTooLarge(HTTPException):
@@ -54,13 +56,20 @@ def _caller_problem(scope: Scope) -> DomainError | None:
         return None
     headers = dict(scope["headers"])
     try:
-        identify(
+        scope.setdefault("state", {})[PRINCIPAL] = identify(
             runtime.keys,
             headers.get(b"x-api-key", b"").decode("latin-1") or None,
             headers.get(b"authorization", b"").decode("latin-1") or None,
         )
     except DomainError as exc:
         return exc
+    return None
+
+
+def _length_problem(scope: Scope, limit: int) -> DomainError | None:
+    length = dict(scope["headers"]).get(b"content-length", b"")
+    if length.isdigit() and int(length) > limit:
+        return errors.PayloadTooLarge(f"bodies are limited to {limit} bytes")
     return None
 
 
@@ -76,7 +85,9 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        early = _target_problem(scope) or _caller_problem(scope)
+        early = (
+            _target_problem(scope) or _caller_problem(scope) or _length_problem(scope, self.max_body_bytes)
+        )
         if early is not None:
             await errors.render(early, scope["path"])(scope, receive, send)
             return

@@ -49,18 +49,22 @@ def recent_claims(days: int = 90) -> pd.DataFrame:
     return _rows(dt.date.today() - dt.timedelta(days=days), labelled=False)
 
 
-def rulebook_in_force(product: str) -> Rulebook:
-    """The version of a product line's rulebook in force today in the service's database."""
+def _in_force(session, product: str) -> Rulebook:
     from service.errors import NotFound
     from service.rulebooks.service import in_force
 
+    try:
+        current = in_force(session, product)
+    except NotFound:
+        return load_shipped()[product]
+    return loads(current.text, source=current.source)
+
+
+def rulebook_in_force(product: str) -> Rulebook:
+    """The version of a product line's rulebook in force today in the service's database."""
     engine = make_engine(get_settings().resolved_database_url)
     with session_factory(engine)() as session:
-        try:
-            current = in_force(session, product)
-            book = loads(current.text, source=current.source)
-        except NotFound:
-            book = load_shipped()[product]
+        book = _in_force(session, product)
     engine.dispose()
     return book
 
@@ -69,9 +73,8 @@ def rule_facts(product: str) -> pd.DataFrame:
     """Every claim of a product line as the facts of its rulebook in force, with the investigation outcome."""
     from service.rulebooks.service import history_facts
 
-    book = rulebook_in_force(product)
     engine = make_engine(get_settings().resolved_database_url)
     with session_factory(engine)() as session:
-        frame = history_facts(session, book)
+        frame = history_facts(session, _in_force(session, product))
     engine.dispose()
     return frame

@@ -25,7 +25,6 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service import errors
 from service.security import identify
 
 REQUEST_SECONDS = Histogram(
@@ -93,15 +92,14 @@ REQUEST_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class Observe:
-    """Request id, body size limit, latency by route and one JSON log line per request.
+    """Request id, latency by route and one JSON log line per request.
 
     Plain ASGI rather than `@app.middleware("http")`: that wrapper runs every request through
     an extra task and memory stream, which costs more than everything this middleware does.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one HTTP request (anything else passes straight through)."""
@@ -115,18 +113,6 @@ class Observe:
         replaced = bool(given) and not REQUEST_ID.fullmatch(given)
         request_id = given if given and not replaced else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        length = headers.get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_body_bytes:
-            response = errors.problem(
-                413,
-                "payload_too_large",
-                "Request body too large",
-                f"bodies are limited to {self.max_body_bytes} bytes",
-                scope["path"],
-            )
-            response.headers["X-Request-ID"] = request_id
-            await response(scope, receive, send)
-            return
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         holder: dict[str, Any] = {}
@@ -182,7 +168,7 @@ def install(app: FastAPI, max_body_bytes: int) -> None:
     from service.guard import Guard
 
     app.add_middleware(Guard, max_body_bytes=max_body_bytes)
-    app.add_middleware(Observe, max_body_bytes=max_body_bytes)
+    app.add_middleware(Observe)
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     def metrics(request: Request) -> Response:

@@ -32,15 +32,29 @@ def _money(value: object) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
+def _recorded(session: Session) -> tuple[dict[int, Decimal], dict[int, dict[str, Decimal]]]:
+    """What the records say: each claim's approved amount, and its payments by reference."""
+    approved: dict[int, Decimal] = {}
+    paid: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for cid, kind, outcome, amount in session.execute(MONEY_RECORDS):
+        if kind == "decision" and outcome.get("decision") == "approved":
+            approved[cid] = _money(amount)
+        elif kind == "payment":
+            paid[cid][outcome.get("reference")] = _money(amount)
+    return approved, paid
+
+
 def reconcile(session: Session) -> list[str]:
     """Name every claim or policy whose balances do not add up (an empty list when all do).
 
     Paid never above approved; an approved claim holds exactly its approved amount; a settled
     one reserves nothing; payments add up to what the claim was paid; each reserve equals its
-    last recorded move; no policy's claims hold more than its sum insured.
+    last recorded move; no policy's claims hold more than its sum insured; and every approved
+    amount, paid amount and payment is what a decision record says it is.
     """
     problems: list[str] = []
     moves = dict(session.execute(RESERVE_MOVES).all())  # ordered by id: the last move of each claim wins
+    approved_by_record, paid_by_record = _recorded(session)
     held: dict[str, Decimal] = defaultdict(Decimal)
     limits: dict[str, Decimal] = {}
     for cid, number, status, approved, paid, reserve, _, policy, sum_insured, paid_sum in session.execute(
@@ -62,6 +76,12 @@ def reconcile(session: Session) -> list[str]:
             problems.append(
                 f"{number}: reserve {reserve}, its last recorded move was to {moves.get(cid, '0')}"
             )
+        said = approved_by_record.get(cid)
+        if approved is not None and said != approved:
+            problems.append(f"{number}: approved_amount {approved}, its decision record says {said}")
+        recorded = sum(paid_by_record[cid].values(), Decimal("0.00"))
+        if paid != recorded:
+            problems.append(f"{number}: paid_amount {paid}, its payment records add up to {recorded}")
         held[policy] += reserve + paid
         limits[policy] = _money(sum_insured)
     problems += [
@@ -69,34 +89,9 @@ def reconcile(session: Session) -> list[str]:
         for policy, amount in held.items()
         if amount > limits[policy]
     ]
-    return problems + against_records(session)
-
-
-def against_records(session: Session) -> list[str]:
-    """Name every approved amount, paid amount or payment that no decision record stands behind."""
-    approved: dict[int, Decimal] = {}
-    paid: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for cid, kind, outcome, amount in session.execute(MONEY_RECORDS):
-        if kind == "decision" and outcome.get("decision") == "approved":
-            approved[cid] = _money(amount)
-        elif kind == "payment":
-            paid[cid][outcome.get("reference")] = _money(amount)
-    problems = []
-    rows = session.execute(text("SELECT id, claim_number, approved_amount, paid_amount FROM claims"))
-    for cid, number, approved_amount, paid_amount in rows:
-        said = approved.get(cid)
-        if approved_amount is not None and said != _money(approved_amount):
-            problems.append(
-                f"{number}: approved_amount {_money(approved_amount)}, its decision record says {said}"
-            )
-        recorded = sum(paid[cid].values(), Decimal("0.00"))
-        if _money(paid_amount) != recorded:
-            problems.append(
-                f"{number}: paid_amount {_money(paid_amount)}, its payment records add up to {recorded}"
-            )
     for cid, reference, amount in session.execute(PAYMENTS):
-        if paid[cid].get(reference) != _money(amount):
+        if paid_by_record[cid].get(reference) != _money(amount):
             problems.append(
-                f"payment {reference}: {_money(amount)}, its record says {paid[cid].get(reference)}"
+                f"payment {reference}: {_money(amount)}, its record says {paid_by_record[cid].get(reference)}"
             )
     return problems

@@ -20,7 +20,8 @@ from service.errors import Conflict
 from service.policies.models import Policy
 
 ZERO = Decimal("0.00")
-HELD_ELSEWHERE = select(func.coalesce(func.sum(Claim.reserve + Claim.paid_amount), 0)).where(
+HELD = Claim.reserve + Claim.paid_amount  # what one claim holds of its policy's sum insured
+HELD_ELSEWHERE = select(func.coalesce(func.sum(HELD), 0)).where(
     Claim.policy_id == bindparam("policy_id"), Claim.id != bindparam("claim_id")
 )
 LOCK = select(Policy.id).where(Policy.id == bindparam("policy_id")).with_for_update()
@@ -68,11 +69,6 @@ def held_elsewhere(session: Session, claim: Claim) -> Decimal:
     with session.no_autoflush:
         held = session.connection().execute(HELD_ELSEWHERE, values).scalar_one()
     return Decimal(held).quantize(Decimal("0.01"))
-
-
-def remaining(session: Session, claim: Claim) -> Decimal:
-    """Return what this claim may hold at most: the sum insured less what the others hold."""
-    return max(claim.policy.sum_insured - held_elsewhere(session, claim), ZERO)
 
 
 def check(session: Session, claim: Claim, holding: Decimal, doing: str) -> None:

@@ -27,8 +27,8 @@ class StageClock(BaseModel):
     breached: bool
 
 
-class Reroute(BaseModel):
-    """A route change and the reason codes behind it."""
+class Move(BaseModel):
+    """A change of the claim's route (with its reason codes) or of its reserve (with its reason)."""
 
     model_config = {"populate_by_name": True}
     from_: str | None = Field(alias="from")
@@ -46,7 +46,7 @@ class Clocks(BaseModel):
     next_due: DateText | None
     due_soon: bool
     stages: list[StageClock]
-    reroutes: list[Reroute]
+    reroutes: list[Move]
 
 
 class ClaimSummary(BaseModel):
@@ -161,16 +161,6 @@ class PaymentShown(BaseModel):
     status: str
 
 
-class ReserveMove(BaseModel):
-    """A move of the case reserve and its reason."""
-
-    model_config = {"populate_by_name": True}
-    from_: MoneyText | None = Field(alias="from")
-    to: MoneyText
-    why: str | None
-    at: str
-
-
 class InvestigationShown(BaseModel):
     """The claim's latest investigation."""
 
@@ -189,7 +179,7 @@ class ClaimDetail(ClaimSummary):
     approved_amount: MoneyText | None
     paid_amount: MoneyText
     reserve: MoneyText
-    reserve_history: list[ReserveMove]
+    reserve_history: list[Move]
     payee_account: str
     payee_verified: bool
     external_reference: str | None

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from service import audit
 from service.adjudication import decided_by
-from service.claims import authority, exposure, lifecycle
+from service.claims import authority, exposure, lifecycle, views
 from service.claims.authority import SENIOR
-from service.claims.models import Claim, DecisionRecord, Review
+from service.claims.models import Claim, Review
 from service.claims.schemas import DecisionIn, ReviewIn
 from service.errors import Conflict, Forbidden, Unprocessable
 from service.investigations.models import Investigation
@@ -156,7 +156,8 @@ def _approve(
 def _deny(session: Session, runtime: Runtime, claim: Claim, data: DecisionIn) -> tuple[dict, list[dict]]:
     """Check the reason codes against the rulebook's and the declared manual ones; default the texts."""
     book = decided_by(session, runtime, claim)
-    fired = {r["code"]: r for r in _latest_reasons(session, claim)}
+    latest = views.latest_adjudication(session, claim)
+    fired = {r["code"]: r for r in (latest.reasons if latest else [])}
     codes = data.reason_codes or [
         code for code, r in fired.items() if r.get("effect", {}).get("coverage") == "not_covered"
     ]
@@ -187,13 +188,3 @@ def _deny(session: Session, runtime: Runtime, claim: Claim, data: DecisionIn) ->
     exposure.release(claim, "denied")
     reasons = [{"code": c, "category": "decision", "customer": t} for c, t in zip(codes, texts, strict=True)]
     return {"reason_codes": codes}, reasons
-
-
-def _latest_reasons(session: Session, claim: Claim) -> list[dict]:
-    record = session.scalar(
-        select(DecisionRecord)
-        .where(DecisionRecord.claim_id == claim.id, DecisionRecord.kind == "adjudication")
-        .order_by(DecisionRecord.seq.desc())
-        .limit(1)
-    )
-    return record.reasons if record is not None else []

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.schemas import Amount, PastDate, PastDateTime, Strict, Texts, UtcDateTime
+from service.schemas import Amount, PastDate, PastDateTime, Strict, Texts
 
 
 class ClaimIn(Strict):
@@ -138,32 +137,6 @@ class DecisionIn(Strict):
         if self.outcome == "approve" and self.amount is None:
             raise ValueError("amount: an approval needs one")
         return self
-
-
-class DocumentOut(BaseModel):
-    """A received document."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    doc_type: str
-    file_name: str
-    sha256: str
-    status: str
-    reason: str | None
-    stored: bool = False
-
-
-class ReviewOut(BaseModel):
-    """A recorded review."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    stage: str
-    reviewer: str
-    recommendation: str
-    amount: Decimal | None
-    notes: str
-    created_at: UtcDateTime
 
 
 class RecordOut(BaseModel):
