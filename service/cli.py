@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -57,6 +57,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(policies_app, name="policies")
 app.add_typer(audit_app, name="audit")
 console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _usage(message: str) -> NoReturn:
+    """A mistake of the caller's: one line on stderr and exit 2, never a traceback."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)
 
 
 def _settings():
@@ -110,17 +117,34 @@ def policies_import(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="a checkpoint file kept outside the database (repeatable)"),
+    ] = None,
+) -> None:
     """Prove every claim's chain of decision records unbroken and its balances reconciled (exit 1 if not)."""
     from service import audit
+    from service import checkpoints as anchors
     from service.claims.balances import reconcile
     from service.database import make_engine, session_factory
 
     settings = _settings()
     key = settings.audit_key.get_secret_value().encode() if settings.audit_key else None
+    saved = []
+    for file in checkpoints or []:
+        try:
+            saved.append((file, json.loads(file.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as exc:
+            _usage(f"cannot read checkpoint {file}: {exc.__class__.__name__}: {exc}")
     engine = make_engine(settings.resolved_database_url)
     with session_factory(engine)() as session:
         count, broken = audit.verify(session, key)
+        for file, checkpoint in saved:
+            try:
+                broken += anchors.check(session, checkpoint, key)
+            except anchors.Unreadable as exc:
+                _usage(f"checkpoint {file}: {exc}")
         unbalanced = reconcile(session)
     for item in broken:
         console.print(f"[red]✗ {item.claim_number} record {item.seq}: {item.problem}[/red]")
@@ -132,10 +156,39 @@ def audit_verify() -> None:
         )
         raise typer.Exit(1)
     sealed = "every head sealed" if key else "heads not sealed: set CLAIMS_AUDIT_KEY to check seals"
+    anchored = f", agreeing with {len(saved)} checkpoint(s)" if saved else ""
     console.print(
-        f"[green]✓ {count} decision records verified, every chain unbroken ({sealed}); reserves, "
+        f"[green]✓ {count} decision records verified, every chain unbroken ({sealed}){anchored}; reserves, "
         "payments and policy exposure reconciled[/green]"
     )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Annotated[
+        Path | None, typer.Option(help="write the checkpoint to this file (default: print it)")
+    ] = None,
+) -> None:
+    """Write every chain head, signed with CLAIMS_AUDIT_KEY, for a second system to keep."""
+    from service import checkpoints as anchors
+    from service.database import make_engine, session_factory
+
+    settings = _settings()
+    key = settings.audit_key.get_secret_value().encode() if settings.audit_key else None
+    engine = make_engine(settings.resolved_database_url)
+    with session_factory(engine)() as session:
+        taken = anchors.take(session, key)
+    text = json.dumps(taken, indent=1, sort_keys=True)
+    if out is None:
+        print(text)
+        return
+    try:
+        out.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        _usage(f"cannot write {out}: {exc.strerror or exc}")
+    signed = "signed" if key else "unsigned: set CLAIMS_AUDIT_KEY to sign it"
+    heads, records = taken["claims"], taken["records"]
+    err_console.print(f"✓ checkpoint of {heads} chain heads ({records} records, {signed}) → {out}")
 
 
 @audit_app.command("seal")

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,6 +26,15 @@ from service.policies.router import router as policies_router
 from service.reports.metrics import SlaCollector
 from service.reports.router import router as reports_router
 from service.rulebooks.router import router as rulebooks_router
+
+
+class Readiness(BaseModel):
+    """What the readiness probe checked."""
+
+    status: str = Field(description="ready | not ready")
+    database: str = Field(description="ok, or why it is unreachable")
+    rulebooks: str = Field(description="the rulebooks loaded, name@version")
+    model: str = Field(description="the fraud model loaded, or why not")
 
 
 def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> FastAPI:
@@ -84,7 +94,12 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready: the checks say what is missing"}},
+    )
     def readyz(request: Request) -> JSONResponse:
         """Readiness: database reachable, rulebooks and model loaded."""
         rt = request.app.state.runtime

@@ -3,9 +3,11 @@ by the fuzz run's schema-conformance check)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+
+from service.claims.lifecycle import STATES
 
 # Amounts travel as decimal strings (exact cents), never as binary floats.
 MoneyText = Annotated[str, Field(pattern=r"^-?\d+(\.\d{1,2})?$", examples=["3700.00"])]
@@ -55,7 +57,7 @@ class ClaimSummary(BaseModel):
     claim_number: str = Field(examples=["CLM-2026-0000001"])
     policy_number: str
     product: str
-    status: str
+    status: Literal[STATES]  # type: ignore[valid-type]
     on_hold: bool
     peril: str
     report_date: DateText

@@ -11,7 +11,7 @@ from service.deps import DbSession, RuntimeDep, require
 from service.errors import Unprocessable
 from service.reports import service
 from service.reports.reserves import ReserveReport, reserves_report
-from service.reports.responses import SlaReport
+from service.reports.responses import KpiReport, SlaReport
 from service.security import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -32,7 +32,7 @@ def reserves(_: Annotated[Principal, Depends(require(*MANAGERS))], session: DbSe
     return reserves_report(session)
 
 
-@router.get("/kpis")
+@router.get("/kpis", response_model=KpiReport, response_model_by_alias=True)
 def kpis(
     _: Annotated[Principal, Depends(require(*MANAGERS))],
     session: DbSession,

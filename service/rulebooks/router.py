@@ -13,7 +13,7 @@ from sqlalchemy import select
 from service.deps import DbSession, RuntimeDep, require
 from service.rulebooks import service
 from service.rulebooks.models import RulebookVersion
-from service.rulebooks.responses import ShadowReport, VersionSummary, VersionView
+from service.rulebooks.responses import BacktestReport, ShadowReport, VersionSummary, VersionView
 from service.schemas import Strict
 from service.security import Principal
 
@@ -65,7 +65,7 @@ def _act(session: DbSession, out: dict[str, Any]) -> JSONResponse:
     return JSONResponse(out)
 
 
-@router.post("/{name}/versions/{version}/backtest")
+@router.post("/{name}/versions/{version}/backtest", response_model=BacktestReport)
 def backtest(
     who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
 ) -> JSONResponse:

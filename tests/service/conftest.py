@@ -7,12 +7,17 @@ TEST_POSTGRES_URL is set.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -99,6 +104,26 @@ def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory) ->
     upgrade(engine)
     engine.dispose()
     return url
+
+
+@contextlib.contextmanager
+def live_server(app) -> Iterator[str]:
+    """Serve the app with uvicorn on a free local port, in a thread; yield its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "the server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

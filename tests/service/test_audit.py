@@ -100,3 +100,37 @@ def test_audit_verify_command(tmp_path, monkeypatch):
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "0 decision records verified" in result.output
+
+
+def test_checkpoint_then_verify_against_it(tmp_path, monkeypatch, scorer):
+    from fastapi.testclient import TestClient
+
+    from service.config import get_settings
+    from service.database import make_engine
+    from service.db import upgrade
+    from service.main import create_app
+    from tests.service.conftest import Flow, make_settings
+
+    url = f"sqlite:///{tmp_path / 'claims.db'}"
+    upgrade(make_engine(url))
+    with TestClient(create_app(make_settings(url, tmp_path), scorer=scorer)) as client:
+        Flow(client).approved_claim()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("CLAIMS_AUDIT_KEY", "k" * 40)
+    get_settings.cache_clear()
+    anchor = tmp_path / "heads.json"
+    try:
+        # The key arrives after the claim was made: its head is sealed first, then checkpointed.
+        assert CliRunner().invoke(cli, ["audit", "seal"]).exit_code == 0
+        taken = CliRunner().invoke(cli, ["audit", "checkpoint", "--out", str(anchor)])
+        agreed = CliRunner().invoke(cli, ["audit", "verify", "--checkpoint", str(anchor)])
+        anchor.write_text(anchor.read_text().replace('"claims": 1', '"claims": 2'))
+        forged = CliRunner().invoke(cli, ["audit", "verify", "--checkpoint", str(anchor)])
+        missing = CliRunner().invoke(cli, ["audit", "verify", "--checkpoint", str(tmp_path / "nope.json")])
+    finally:
+        get_settings.cache_clear()
+    assert taken.exit_code == 0 and "checkpoint of 1 chain heads" in taken.output, taken.output
+    assert agreed.exit_code == 0 and "agreeing with 1 checkpoint(s)" in agreed.output, agreed.output
+    assert forged.exit_code == 2 and "signature does not match" in forged.output, forged.output
+    assert missing.exit_code == 2 and "cannot read checkpoint" in missing.output
+    assert "Traceback" not in forged.output + missing.output

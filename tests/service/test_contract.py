@@ -81,3 +81,57 @@ def test_payment_timestamps_carry_their_zone(flow):
 
     paid = flow.pay(flow.approved_claim(), "contract-key-02")
     assert dt.datetime.fromisoformat(paid["created_at"].replace("Z", "+00:00")).utcoffset() == dt.timedelta(0)
+
+
+def _timestamps(value, key=""):
+    """Every (field, text) in an answer that reads as a date and time."""
+    import re
+
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _timestamps(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _timestamps(v, key)
+    elif isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value):
+        yield key, value
+
+
+def test_every_timestamp_answered_is_utc_except_the_customers_local_incident_time(flow):
+    import datetime as dt
+
+    claim = flow.approved_claim()
+    flow.pay(claim, "contract-key-03")
+    number = claim["claim_number"]
+    answers = [
+        flow.call("analyst", "GET", f"/v1/claims/{number}"),
+        flow.call("analyst", "GET", f"/v1/claims/{number}/decisions"),
+        flow.call("analyst", "GET", f"/v1/claims/{number}/explain"),
+        flow.call("analyst", "GET", "/v1/claims?limit=50"),
+        flow.call("analyst", "GET", "/v1/rulebooks/motor/versions/" + claim["rulebook"].split("@")[1]),
+        flow.call("investigator", "GET", "/v1/investigations"),
+    ]
+    seen = [pair for answer in answers for pair in _timestamps(answer)]
+    assert len(seen) > 10
+    for field, text in seen:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if field == "incident_at":
+            assert moment.tzinfo is None, "the incident time is the customer's local time, as reported"
+        else:
+            assert moment.utcoffset() == dt.timedelta(0), (field, text)
+
+
+def test_the_kpi_and_backtest_reports_fit_their_published_models(flow):
+    import datetime as dt
+
+    from service.reports.responses import KpiReport
+    from service.rulebooks.responses import BacktestReport
+    from tests.service.test_rulebooks import CANDIDATE, TESTS
+
+    flow.pay(flow.approved_claim(), "contract-key-04")
+    today = dt.date.today().isoformat()
+    kpis = KpiReport.model_validate(flow.call("analyst", "GET", f"/v1/reports/kpis?from={today}&to={today}"))
+    assert kpis.claims >= 1 and kpis.payments_by_method["bank_transfer"].count >= 1
+    flow.call("analyst", "POST", "/v1/rulebooks", {"text": CANDIDATE, "tests": TESTS}, expect=201)
+    report = flow.call("analyst", "POST", "/v1/rulebooks/motor/versions/2026.12.1/backtest")
+    assert BacktestReport.model_validate(report).claims >= 1

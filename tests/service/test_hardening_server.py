@@ -2,33 +2,20 @@
 leaves the connection usable."""
 
 import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 
 from service.main import create_app
 from service.reports import router as reports_router
-from tests.service.conftest import KEYS, make_settings, migrated_database
+from tests.service.conftest import KEYS, live_server, make_settings, migrated_database
 
 
 @pytest.fixture(scope="module")
 def server(scorer, tmp_path_factory):
     url = migrated_database("sqlite", tmp_path_factory)
     app = create_app(make_settings(url, tmp_path_factory.mktemp("data")), scorer=scorer)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield port
-    running.should_exit = True
-    thread.join(timeout=10)
+    with live_server(app) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def _read_response(sock: socket.socket) -> bytes:
