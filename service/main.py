@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -26,6 +27,12 @@ from service.policies.router import router as policies_router
 from service.reports.metrics import SlaCollector
 from service.reports.router import router as reports_router
 from service.rulebooks.router import router as rulebooks_router
+
+
+class Liveness(BaseModel):
+    """The process answers."""
+
+    status: Literal["ok"]
 
 
 class Readiness(BaseModel):
@@ -90,9 +97,9 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         )
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
+    def healthz() -> Liveness:
         """Liveness: the process answers."""
-        return {"status": "ok"}
+        return Liveness(status="ok")
 
     @app.get(
         "/readyz",
