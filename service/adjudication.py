@@ -18,10 +18,10 @@ from rules.outcome import Adjudication
 from rules.rulebook import Rulebook
 from service import audit, observability
 from service.claims import exposure
-from service.claims.models import Claim
 from service.errors import Unprocessable
-from service.investigations.models import Investigation
-from service.rulebooks.models import ShadowResult
+from service.models.claims import Claim
+from service.models.investigations import Investigation
+from service.models.rulebooks import ShadowResult
 from service.runtime import Runtime
 
 POLICY_OPTION_FACTS = ("theft_cover", "earthquake_cover")

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from rules.engine import RulesEngine
 from rules.rulebook import loads
-from service.claims.models import Claim, DecisionRecord
-from service.rulebooks.models import RulebookVersion
+from service.models.claims import Claim, DecisionRecord
+from service.models.rulebooks import RulebookVersion
 
 GENESIS = "0" * 64
 KEY = "audit_key"  # where a unit of work's session info holds the audit key (bytes or None)

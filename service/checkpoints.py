@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.audit import Broken, canonical
-from service.claims.models import Claim, DecisionRecord
+from service.models.claims import Claim, DecisionRecord
 
 FORMAT = "claims-audit-checkpoint/1"
 

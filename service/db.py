@@ -8,12 +8,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from service.claims.models import Claim, ClaimEvent, DecisionRecord, Document, Review
 from service.database import Base
-from service.investigations.models import Investigation
-from service.payments.models import Payment
-from service.policies.models import Policy
-from service.rulebooks.models import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
+from service.models.claims import Claim, ClaimEvent, DecisionRecord, Document, Review
+from service.models.investigations import Investigation
+from service.models.payments import Payment
+from service.models.policies import Policy
+from service.models.rulebooks import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 target_metadata = Base.metadata

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.claims import exposure
-from service.claims.models import Claim
 from service.errors import Forbidden, NotFound
 from service.guard import PRINCIPAL
+from service.models.claims import Claim
 from service.observability import bind_claim
 from service.runtime import Runtime
 from service.security import Principal, identify

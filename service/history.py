@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from rules.rulebook import Rulebook, load_shipped, loads
 from service.adjudication import build_facts
-from service.claims.models import Claim
 from service.config import get_settings
 from service.database import make_engine, session_factory
-from service.investigations.models import Investigation
+from service.models.claims import Claim
+from service.models.investigations import Investigation
 
 
 def _rows(since: dt.date | None, labelled: bool) -> pd.DataFrame:

@@ -16,8 +16,8 @@ from rules.rulebook import Rulebook, load_shipped, loads
 from service import audit
 from service.config import Settings
 from service.database import make_engine, session_factory
+from service.models.rulebooks import RulebookActivation, RulebookVersion
 from service.rulebooks import schedule
-from service.rulebooks.models import RulebookActivation, RulebookVersion
 from service.security import Principal, load_key_file, parse_env_keys
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from service.claims.models import Claim
 from service.config import Settings
 from service.errors import Conflict, Forbidden, Unprocessable
+from service.models.claims import Claim
 from service.security import Principal
 
 SENIOR = ("senior_reviewer", "admin")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from service.claims.models import DecisionRecord
+from service.models.claims import DecisionRecord
 
 CLAIMS = text(
     "SELECT c.id, c.claim_number, c.status, c.approved_amount, c.paid_amount, c.reserve, c.policy_id, "

@@ -15,9 +15,9 @@ from decimal import Decimal
 from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from service.claims.models import Claim, ClaimEvent
 from service.errors import Conflict
-from service.policies.models import Policy
+from service.models.claims import Claim, ClaimEvent
+from service.models.policies import Policy
 
 ZERO = Decimal("0.00")
 HELD = Claim.reserve + Claim.paid_amount  # what one claim holds of its policy's sum insured

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from service import audit
 from service.adjudication import assess, open_investigation
 from service.claims import lifecycle
-from service.claims.models import Claim
 from service.claims.schemas import PayeeChange
 from service.errors import Conflict, Unprocessable
+from service.models.claims import Claim
 from service.runtime import Runtime
 from service.security import Principal
 

@@ -11,10 +11,10 @@ from service import audit
 from service.adjudication import decided_by
 from service.claims import authority, exposure, lifecycle, views
 from service.claims.authority import SENIOR
-from service.claims.models import Claim, Review
 from service.claims.schemas import DecisionIn, ReviewIn
 from service.errors import Conflict, Forbidden, Unprocessable
-from service.investigations.models import Investigation
+from service.models.claims import Claim, Review
+from service.models.investigations import Investigation
 from service.runtime import Runtime
 from service.security import Principal
 

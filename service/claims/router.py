@@ -13,7 +13,6 @@ from sqlalchemy.orm import selectinload
 from rules.explain import explain as why_not
 from rules.rulebook import loads
 from service.claims import lifecycle, payee, review, service, views
-from service.claims.models import Claim, DecisionRecord
 from service.claims.responses import ClaimDetail, ClaimPage, DocumentAdded, Explanation
 from service.claims.schemas import (
     ClaimIn,
@@ -27,7 +26,8 @@ from service.claims.schemas import (
 )
 from service.deps import CurrentClaim, DbSession, Offset, RequestId, RowId, RuntimeDep, require
 from service.errors import NotFound
-from service.rulebooks.models import RulebookVersion
+from service.models.claims import Claim, DecisionRecord
+from service.models.rulebooks import RulebookVersion
 from service.security import Principal
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])

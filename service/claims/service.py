@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from service import audit
 from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
 from service.claims import exposure, lifecycle
-from service.claims.models import Claim, DecisionRecord, Document
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
 from service.database import insert_built
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.models.claims import Claim, DecisionRecord, Document
+from service.models.policies import Policy
+from service.models.rulebooks import RulebookVersion
 from service.observability import bind_claim
-from service.policies.models import Policy
-from service.rulebooks.models import RulebookVersion
 from service.runtime import Runtime
 from service.security import Principal
 

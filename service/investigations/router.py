@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from service.claims.models import Claim
 from service.deps import DbSession, Offset, RequestId, RowId, require
 from service.investigations import service
 from service.investigations.responses import InvestigationOut
 from service.investigations.service import OutcomeIn
+from service.models.claims import Claim
 from service.security import Principal
 
 router = APIRouter(prefix="/v1/investigations", tags=["investigations"])

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit
-from service.claims.models import Claim
 from service.errors import Conflict, NotFound
-from service.investigations.models import Investigation
+from service.models.claims import Claim
+from service.models.investigations import Investigation
 from service.schemas import Strict
 from service.security import Principal
 

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from service import audit
 from service.claims import exposure, lifecycle
-from service.claims.models import Claim
 from service.errors import Conflict, Unprocessable
-from service.payments.models import Payment
+from service.models.claims import Claim
+from service.models.payments import Payment
 from service.payments.schemas import PaymentIn
 from service.security import Principal
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.errors import Conflict, NotFound, Unprocessable
-from service.policies.models import Policy
+from service.models.policies import Policy
 from service.policies.schemas import PolicyIn
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.claims.models import Claim
+from service.models.claims import Claim
 
 # Age of a reserve: working buckets a claims manager reads, in days since the report.
 AGES = ((30, "0-30 days"), (90, "31-90 days"), (180, "91-180 days"), (None, "over 180 days"))

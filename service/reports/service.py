@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from service.claims import lifecycle, views
-from service.claims.models import Claim, DecisionRecord
-from service.investigations.models import Investigation
-from service.payments.models import Payment
+from service.models.claims import Claim, DecisionRecord
+from service.models.investigations import Investigation
+from service.models.payments import Payment
 from service.runtime import Runtime
 from service.sla import STAGES
 

@@ -11,8 +11,8 @@ from pydantic import Field
 from sqlalchemy import select
 
 from service.deps import DbSession, RuntimeDep, require
+from service.models.rulebooks import RulebookVersion
 from service.rulebooks import service
-from service.rulebooks.models import RulebookVersion
 from service.rulebooks.responses import BacktestReport, ShadowReport, VersionSummary, VersionView
 from service.schemas import Strict
 from service.security import Principal

@@ -19,11 +19,11 @@ from rules.engine import RulesEngine
 from rules.rulebook import Rulebook, RulebookError, loads
 from rules.testing import Table, run_case
 from service.adjudication import build_facts
-from service.claims.models import Claim
 from service.errors import Conflict, NotFound, Unprocessable
-from service.investigations.models import Investigation
+from service.models.claims import Claim
+from service.models.investigations import Investigation
+from service.models.rulebooks import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
 from service.rulebooks import schedule
-from service.rulebooks.models import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
 from service.runtime import VERSIONS_KEY
 from service.security import Principal
 

@@ -6,8 +6,8 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from service import audit
-from service.claims.models import Claim, DecisionRecord
 from service.cli import app as cli
+from service.models.claims import Claim, DecisionRecord
 
 
 def _records(client, number):

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select, text
 
 from service import audit
-from service.claims.models import Claim, DecisionRecord
+from service.models.claims import Claim, DecisionRecord
 
 KEY = b"an audit key kept outside the database, 32+ bytes"
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from service.claims.models import Claim, DecisionRecord
+from service.models.claims import Claim, DecisionRecord
 from tests.service.conftest import claim_body, headers
 
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from service.adjudication import history
-from service.claims.models import Claim
-from service.policies.models import Policy
+from service.models.claims import Claim
+from service.models.policies import Policy
 
 
 def _reference(claim: Claim, claims: list[Claim], policy_id: int) -> dict:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from service.claims.models import Claim, ClaimEvent
 from service.database import Base, insert_built, session_factory
+from service.models.claims import Claim, ClaimEvent
 from tests.service.test_investigations import _high_risk
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from service.database import make_engine, session_factory
-from service.policies.models import Policy
+from service.models.policies import Policy
 from service.sqlite import WriterGate, make_sqlite_engine
 from tests.service.conftest import headers
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from service import runtime as runtime_module
 from service.database import make_engine, session_factory
 from service.db import upgrade
-from service.rulebooks.models import RulebookActivation, RulebookVersion
+from service.models.rulebooks import RulebookActivation, RulebookVersion
 from tests.service.conftest import BACKENDS, fresh_database, make_settings
 
 WORKERS = 6

@@ -25,9 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.database import Base
-from service.investigations.models import Investigation
-from service.payments.models import Payment
-from service.policies.models import Policy
+from service.models.investigations import Investigation
+from service.models.payments import Payment
+from service.models.policies import Policy
 
 Money = Numeric(14, 2)
 

@@ -1,0 +1,1 @@
+"""The tables, and only the tables: every domain reads and writes through these."""
