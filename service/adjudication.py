@@ -173,17 +173,17 @@ def deciding_engine(session: Session, runtime: Runtime, claim: Claim) -> RulesEn
     at the claim's report date (effective dating: a late-reported claim keeps the rules of its day).
     """
     if claim.rulebook_named:
-        engine = runtime.engine_named(session, claim.product, claim.rulebook_named)
+        engine = runtime.store.engine_named(session, claim.product, claim.rulebook_named)
         if engine is not None:
             return engine
-    return runtime.engine_for(session, claim.product, on=claim.report_date)
+    return runtime.store.engine_for(session, claim.product, on=claim.report_date)
 
 
 def decided_by(session: Session, runtime: Runtime, claim: Claim) -> Rulebook:
     """The rulebook behind the claim's current decision (its labels and SLA days apply to it)."""
     if claim.rulebook:
         name, _, version = claim.rulebook.partition("@")
-        engine = runtime.engine_named(session, name, version)
+        engine = runtime.store.engine_named(session, name, version)
         if engine is not None:
             return engine.rulebook
     return deciding_engine(session, runtime, claim).rulebook
@@ -321,7 +321,7 @@ def shadow(
     # A new claim's records wait in the session until the claim row is written: nothing here may
     # flush them first (their claim would not exist yet).
     with session.no_autoflush:
-        shadowing = runtime.shadow_for(session, claim.product)
+        shadowing = runtime.store.shadow_for(session, claim.product)
     if shadowing is None:
         return
     version_id, engine = shadowing

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime_module.build(settings, scorer=scorer)
         rt = app.state.runtime
-        observability.record_versions(rt.rulebooks, rt.scorer.version if rt.scorer else None)
+        observability.record_versions(rt.store.shipped, rt.scorer.version if rt.scorer else None)
         app.state.metric_collectors = [SlaCollector(rt, settings.sla_metrics_seconds)]
         # Everything loaded so far (libraries, model, rulebooks) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise stall requests for tens of ms.
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unreachable: {exc.__class__.__name__}"
-        checks["rulebooks"] = ", ".join(f"{b.name}@{b.version}" for b in rt.rulebooks.values())
+        checks["rulebooks"] = ", ".join(f"{b.name}@{b.version}" for b in rt.store.shipped.values())
         checks["model"] = f"fraud-risk@{rt.scorer.version}" if rt.scorer else f"not loaded: {rt.model_error}"
         ready = checks["database"] == "ok" and rt.scorer is not None
         return JSONResponse(

@@ -49,7 +49,7 @@ CORE_FIELDS = {
 
 def _check_claim_facts(session: Session, runtime: Runtime, product: str, data: ClaimIn) -> None:
     """Refuse a peril or product fact the product's rulebook does not know, naming the field."""
-    book = runtime.rulebook_for(session, product, on=data.report_date or dt.date.today())
+    book = runtime.store.rulebook_for(session, product, on=data.report_date or dt.date.today())
     errors = []
     perils = book.facts["peril"].allowed or ()
     if data.peril not in perils:

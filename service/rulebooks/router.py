@@ -36,7 +36,7 @@ def upload(
     runtime: RuntimeDep,
 ) -> JSONResponse:
     """Upload a version: validated, its test table run, stored immutably as a draft."""
-    version = service.upload(session, set(runtime.rulebooks), body.text, body.tests, who)
+    version = service.upload(session, set(runtime.store.shipped), body.text, body.tests, who)
     out = service.view(session, version, with_diff=True)
     session.commit()
     return JSONResponse(out, status_code=201)

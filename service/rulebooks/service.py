@@ -24,7 +24,7 @@ from service.models.claims import Claim
 from service.models.investigations import Investigation
 from service.models.rulebooks import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
 from service.rulebooks import schedule
-from service.runtime import VERSIONS_KEY
+from service.rulebooks.store import RulebookStore
 from service.security import Principal
 
 
@@ -265,7 +265,7 @@ def activate(
         )
     )
     version.shadow = False
-    session.info.pop(VERSIONS_KEY, None)  # this unit of work now sees the new schedule
+    RulebookStore.invalidate(session)  # this unit of work now sees the new schedule
     event(session, version, "activated", who.name, replaced=replaced.version, effective_from=day.isoformat())
     return replaced
 
@@ -278,7 +278,7 @@ def rollback(session: Session, name: str, who: Principal) -> RulebookVersion:
     last = session.get(RulebookActivation, plan[-1].id)
     last.revoked_at, last.revoked_by = dt.datetime.now(dt.UTC), who.name
     session.flush()
-    session.info.pop(VERSIONS_KEY, None)
+    RulebookStore.invalidate(session)
     now = in_force(session, name)
     revoked = session.get(RulebookVersion, last.version_id)
     event(
@@ -298,7 +298,7 @@ def start_shadow(session: Session, version: RulebookVersion, who: Principal) -> 
         raise Conflict("the active version cannot shadow itself", state="active")
     for other in session.scalars(select(RulebookVersion).where(RulebookVersion.name == version.name)):
         other.shadow = other.id == version.id
-    session.info.pop(VERSIONS_KEY, None)
+    RulebookStore.invalidate(session)
     event(session, version, "shadow_started", who.name)
 
 
@@ -310,7 +310,7 @@ def stop_shadow(session: Session, name: str, who: Principal) -> RulebookVersion:
     if shadowed is None:
         raise NotFound(f"no {name} version is being shadowed", field="name")
     shadowed.shadow = False
-    session.info.pop(VERSIONS_KEY, None)
+    RulebookStore.invalidate(session)
     event(session, shadowed, "shadow_stopped", who.name)
     return shadowed
 

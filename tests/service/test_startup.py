@@ -1,6 +1,5 @@
 """Workers starting together on a new database: the shipped rulebooks are stored once, none fails."""
 
-import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,6 +10,7 @@ from service import runtime as runtime_module
 from service.database import make_engine, session_factory
 from service.db import upgrade
 from service.models.rulebooks import RulebookActivation, RulebookVersion
+from service.rulebooks.store import RulebookStore
 from tests.service.conftest import BACKENDS, fresh_database, make_settings
 
 WORKERS = 6
@@ -33,11 +33,9 @@ def test_workers_starting_together_store_the_shipped_rulebooks_once(backend, sco
     gate = threading.Barrier(WORKERS)
 
     def start(_: int) -> None:
-        worker = dataclasses.replace(
-            built, db=engine, sessions=session_factory(engine), _lock=threading.Lock()
-        )
+        store = RulebookStore(built.store.shipped)
         gate.wait()  # all at once, as uvicorn's workers start
-        runtime_module.store_rulebooks(worker)
+        store.store_shipped(session_factory(engine))
 
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
@@ -49,8 +47,8 @@ def test_workers_starting_together_store_the_shipped_rulebooks_once(backend, sco
             activations = session.execute(
                 select(RulebookActivation.name, func.count()).group_by(RulebookActivation.name)
             ).all()
-        assert dict(versions) == {name: 1 for name in built.rulebooks}
-        assert dict(activations) == {name: 1 for name in built.rulebooks}
+        assert dict(versions) == {name: 1 for name in built.store.shipped}
+        assert dict(activations) == {name: 1 for name in built.store.shipped}
     finally:
         built.close()
         elsewhere.dispose()
