@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -20,9 +21,18 @@ from risk_models.train import TrainConfig, TrainResult, train
 
 app = typer.Typer(help="Train, register, promote and serve the fraud-risk model.", no_args_is_help=True)
 console = Console(soft_wrap=True)
-# Where `--from-db` and `--recent db` read from: registered by the service, which owns the
-# database (this library never imports it).
-HISTORY_LOADERS: dict[str, Callable[[], pd.DataFrame]] = {}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where `--from-db` and `--recent db` read, given by an application that owns a claims
+    database (this library never imports one): `app.add_typer(app, context_settings={"obj": …})`.
+    """
+
+    labelled: Callable[[], pd.DataFrame] | None = None  # claims with investigation outcomes
+    recent: Callable[[], pd.DataFrame] | None = None  # recently reported claims, for drift
+
+
 DataDir = Annotated[
     Path, typer.Option("--data-dir", envvar="CLAIMS_DATA_DIR", help="where data and MLflow live")
 ]
@@ -76,6 +86,7 @@ def _print_metrics(result: TrainResult) -> None:
 
 @app.command("train")
 def train_cmd(
+    ctx: typer.Context,
     data_dir: DataDir = Path("data"),
     data: Annotated[Path | None, typer.Option("--data", help="your own CSV/Parquet history")] = None,
     label: Annotated[str, typer.Option(help="fraud label column (with --data)")] = "is_fraud",
@@ -94,7 +105,7 @@ def train_cmd(
     ) as bar:
         task = bar.add_task("loading data")
         if from_db:
-            frame = _history("labelled")
+            frame = _history(ctx, "labelled")
             if len(frame) < 200 or frame["is_fraud"].nunique() < 2:
                 raise typer.BadParameter(
                     f"{len(frame)} labelled claims in the database, with "
@@ -204,6 +215,7 @@ def score(
 
 @app.command("drift")
 def drift_cmd(
+    ctx: typer.Context,
     recent: Annotated[Path, typer.Option("--recent", help="recent claims: CSV/Parquet file, or db")],
     data_dir: DataDir = Path("data"),
     ref: Annotated[str, typer.Option("--model", help="alias or version")] = "champion",
@@ -212,7 +224,7 @@ def drift_cmd(
     """Compare recent claims with the model's training population (PSI per feature)."""
     registry = _registry(data_dir)
     model, version = registry.load(ref)
-    frame = _history("recent") if str(recent) == "db" else tabular.read_table(recent)
+    frame = _history(ctx, "recent") if str(recent) == "db" else tabular.read_table(recent)
     report = drift_report(model, frame)
     table = Table("feature", "PSI", "")
     for row in report.itertuples():
@@ -224,8 +236,9 @@ def drift_cmd(
     raise typer.Exit(1 if report["drifted"].any() else 0)
 
 
-def _history(kind: str) -> pd.DataFrame:
-    loader = HISTORY_LOADERS.get(kind)
+def _history(ctx: typer.Context, kind: str) -> pd.DataFrame:
+    sources = ctx.find_object(Sources) or Sources()
+    loader = getattr(sources, kind)
     if loader is None:
         raise typer.BadParameter("no service database is configured for this command")
     return loader()

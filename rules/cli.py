@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -20,11 +21,18 @@ from rules.outcome import Adjudication
 from rules.testing import run_table, table_path
 
 app = typer.Typer(help="Validate, test and explain rulebooks.", no_args_is_help=True)
-# `backtest --claims db` reads history through this, registered by the service (which owns
-# the database; this library never imports it): product name -> table of rule facts.
-HISTORY_LOADERS: dict[str, Callable[[str], pd.DataFrame]] = {}
-# The version in force where the claims come from (filled by the service's CLI for --claims db).
-ACTIVE_LOADERS: dict[str, Callable[[str], rb.Rulebook]] = {}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What `backtest --claims db` reads, given by an application that owns a claims database
+    (this library never imports one): `app.add_typer(app, context_settings={"obj": Sources(…)})`.
+    """
+
+    history: Callable[[str], pd.DataFrame] | None = None  # product -> table of rule facts
+    in_force: Callable[[str], rb.Rulebook] | None = None  # product -> the version in force there
+
+
 console = Console(soft_wrap=True)
 
 
@@ -157,9 +165,9 @@ def compile_cmd(file: Annotated[str, typer.Argument(help="rulebook file or name"
     typer.echo(json.dumps(compile_rulebook(book), ensure_ascii=False, indent=2))
 
 
-def _history(source: str, product: str) -> pd.DataFrame:
+def _history(sources: Sources, source: str, product: str) -> pd.DataFrame:
     if source == "db":
-        loader = HISTORY_LOADERS.get("rules")
+        loader = sources.history
         if loader is None:
             raise typer.BadParameter("no service database is configured", param_hint="--claims")
         return loader(product)
@@ -175,6 +183,7 @@ def _history(source: str, product: str) -> pd.DataFrame:
 
 @app.command()
 def backtest(
+    ctx: typer.Context,
     candidate: Annotated[str, typer.Option(help="the candidate rulebook file")],
     claims: Annotated[str, typer.Option(help="db, or a Parquet/CSV file of claim facts")],
     baseline: Annotated[
@@ -190,18 +199,19 @@ def backtest(
     from rules.backtest import backtest as run
     from rules.backtest import to_html, to_json
 
+    sources = ctx.find_object(Sources) or Sources()
     new = rb.load(_resolve(candidate))
     if baseline != "active":
         old, origin = rb.load(_resolve(baseline)), baseline
-    elif claims == "db" and "rules" in ACTIVE_LOADERS:
-        old, origin = ACTIVE_LOADERS["rules"](new.name), "the version in force in the service"
+    elif claims == "db" and (in_force := sources.in_force) is not None:
+        old, origin = in_force(new.name), "the version in force in the service"
     else:
         old, origin = rb.load(rb.RULEBOOK_DIR / f"{new.name}.yaml"), "the shipped file"
     console.print(f"baseline: {old.name} {old.version} ({origin}); candidate: {new.name} {new.version}")
     if old.name != new.name:
         raise typer.BadParameter(f"baseline is {old.name}, candidate is {new.name}", param_hint="--baseline")
     with console.status("loading claims"):
-        history = _history(claims, new.name)
+        history = _history(sources, claims, new.name)
     start = time.perf_counter()
     report = run(old, new, history)
     elapsed = time.perf_counter() - start

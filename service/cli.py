@@ -12,11 +12,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import typer
 from rich.console import Console
 
-from risk_models.cli import HISTORY_LOADERS
-from risk_models.cli import app as model_app
-from rules.cli import ACTIVE_LOADERS as RULES_ACTIVE
-from rules.cli import HISTORY_LOADERS as RULES_HISTORY
-from rules.cli import app as rules_app
+from risk_models import cli as model_cli
+from rules import cli as rules_cli
 
 app = typer.Typer(help="Claims adjudication and fraud-risk service.", no_args_is_help=True)
 
@@ -45,11 +42,17 @@ def _in_force(product: str):
     return rulebook_in_force(product)
 
 
-HISTORY_LOADERS.update(labelled=_labelled, recent=_recent)
-RULES_HISTORY.update(rules=_rule_facts)
-RULES_ACTIVE.update(rules=_in_force)
-app.add_typer(rules_app, name="rules")
-app.add_typer(model_app, name="model")
+# The libraries' commands read the service's database only through what is handed to them here.
+app.add_typer(
+    rules_cli.app,
+    name="rules",
+    context_settings={"obj": rules_cli.Sources(history=_rule_facts, in_force=_in_force)},
+)
+app.add_typer(
+    model_cli.app,
+    name="model",
+    context_settings={"obj": model_cli.Sources(labelled=_labelled, recent=_recent)},
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 policies_app = typer.Typer(help="Policies.", no_args_is_help=True)
 audit_app = typer.Typer(help="Decision records.", no_args_is_help=True)

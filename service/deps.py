@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.claims import exposure
+from service import exposure
 from service.errors import Forbidden, NotFound
 from service.guard import PRINCIPAL
 from service.models.claims import Claim

@@ -20,6 +20,10 @@ ROLES = (
     "risk_team",
     "admin",
 )
+# Who may read what (admin may do all): one place, so every domain's routes agree.
+CLAIM_READERS = ("claims_system", "specialist", "senior_reviewer", "investigator", "analyst", "risk_team")
+RULEBOOK_READERS = ("analyst", "risk_team", "senior_reviewer", "specialist")
+MANAGERS = ("analyst", "risk_team", "senior_reviewer")  # the reports
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,9 @@ from service.deps import CurrentClaim, DbSession, Offset, RequestId, RowId, Runt
 from service.errors import NotFound
 from service.models.claims import Claim, DecisionRecord
 from service.models.rulebooks import RulebookVersion
-from service.security import Principal
+from service.security import CLAIM_READERS, Principal
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
-READERS = ("claims_system", "specialist", "senior_reviewer", "investigator", "analyst", "risk_team")
 Who = Principal
 
 
@@ -74,7 +73,7 @@ def report_claim(
 
 @router.get("", response_model=ClaimPage)
 def list_claims(
-    _: Annotated[Principal, Depends(require(*READERS))],
+    _: Annotated[Principal, Depends(require(*CLAIM_READERS))],
     session: DbSession,
     runtime: RuntimeDep,
     status: Literal[lifecycle.STATES] | None = None,  # type: ignore[valid-type]
@@ -113,7 +112,7 @@ def list_claims(
 
 @router.get("/{claim_number}", response_model=ClaimDetail)
 def get_claim(
-    _: Annotated[Principal, Depends(require(*READERS))],
+    _: Annotated[Principal, Depends(require(*CLAIM_READERS))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
@@ -124,7 +123,7 @@ def get_claim(
 
 @router.get("/{claim_number}/decisions", response_model=list[RecordOut])
 def decisions(
-    _: Annotated[Principal, Depends(require(*READERS))],
+    _: Annotated[Principal, Depends(require(*CLAIM_READERS))],
     claim: CurrentClaim,
     session: DbSession,
 ) -> Any:
@@ -278,7 +277,7 @@ def close(
 
 @router.get("/{claim_number}/explain", response_model=Explanation)
 def explain(
-    _: Annotated[Principal, Depends(require(*READERS))],
+    _: Annotated[Principal, Depends(require(*CLAIM_READERS))],
     claim: CurrentClaim,
     session: DbSession,
 ) -> JSONResponse:

@@ -11,9 +11,9 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from service import audit
+from service import audit, exposure
 from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
-from service.claims import exposure, lifecycle
+from service.claims import lifecycle
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
 from service.database import insert_built
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable

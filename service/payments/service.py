@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import audit
-from service.claims import exposure, lifecycle
+from service import audit, exposure
+from service.claims import lifecycle
 from service.errors import Conflict, Unprocessable
 from service.models.claims import Claim
 from service.models.payments import Payment

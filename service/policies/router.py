@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from service.claims.router import READERS
 from service.deps import DbSession, require
 from service.policies import service
 from service.policies.schemas import PolicyIn, PolicyOut
-from service.security import Principal
+from service.security import CLAIM_READERS, Principal
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
@@ -27,7 +26,7 @@ def create_policy(
 
 @router.get("/{policy_number}", response_model=PolicyOut)
 def get_policy(
-    policy_number: str, session: DbSession, _: Annotated[Principal, Depends(require(*READERS))]
+    policy_number: str, session: DbSession, _: Annotated[Principal, Depends(require(*CLAIM_READERS))]
 ) -> PolicyOut:
     """Return a policy."""
     return PolicyOut.model_validate(service.get(session, policy_number))

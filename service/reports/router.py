@@ -12,10 +12,9 @@ from service.errors import Unprocessable
 from service.reports import service
 from service.reports.reserves import ReserveReport, reserves_report
 from service.reports.responses import KpiReport, SlaReport
-from service.security import Principal
+from service.security import MANAGERS, Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-MANAGERS = ("analyst", "risk_team", "senior_reviewer")
 
 
 @router.get("/sla")

@@ -15,10 +15,9 @@ from service.models.rulebooks import RulebookVersion
 from service.rulebooks import service
 from service.rulebooks.responses import BacktestReport, ShadowReport, VersionSummary, VersionView
 from service.schemas import Strict
-from service.security import Principal
+from service.security import RULEBOOK_READERS, Principal
 
 router = APIRouter(prefix="/v1/rulebooks", tags=["rulebooks"])
-READERS = ("analyst", "risk_team", "senior_reviewer", "specialist")
 
 
 class UploadIn(Strict):
@@ -43,7 +42,9 @@ def upload(
 
 
 @router.get("", response_model=list[VersionSummary])
-def listing(_: Annotated[Principal, Depends(require(*READERS))], session: DbSession) -> list[dict[str, Any]]:
+def listing(
+    _: Annotated[Principal, Depends(require(*RULEBOOK_READERS))], session: DbSession
+) -> list[dict[str, Any]]:
     """List every stored version with its status and the report dates it decides."""
     rows = list(session.scalars(select(RulebookVersion).order_by(RulebookVersion.name, RulebookVersion.id)))
     today = dt.date.today()
@@ -54,7 +55,7 @@ def listing(_: Annotated[Principal, Depends(require(*READERS))], session: DbSess
 
 @router.get("/{name}/versions/{version}", response_model=VersionView)
 def read(
-    _: Annotated[Principal, Depends(require(*READERS))], name: str, version: str, session: DbSession
+    _: Annotated[Principal, Depends(require(*RULEBOOK_READERS))], name: str, version: str, session: DbSession
 ) -> JSONResponse:
     """Return one version with its tests, backtest, history and diff against the active version."""
     return JSONResponse(service.view(session, service.get(session, name, version), with_diff=True))
@@ -133,7 +134,7 @@ def stop_shadow(
 
 @router.get("/{name}/versions/{version}/shadow-report", response_model=ShadowReport)
 def shadow_report(
-    _: Annotated[Principal, Depends(require(*READERS))], name: str, version: str, session: DbSession
+    _: Annotated[Principal, Depends(require(*RULEBOOK_READERS))], name: str, version: str, session: DbSession
 ) -> JSONResponse:
     """What the shadowed version would have decided differently, so far."""
     return JSONResponse(service.shadow_report(session, service.get(session, name, version)))

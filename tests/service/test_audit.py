@@ -6,6 +6,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from service import audit
+from service.adjudication import replay
 from service.cli import app as cli
 from service.models.claims import Claim, DecisionRecord
 
@@ -39,7 +40,7 @@ def test_a_replayed_decision_equals_its_record(flow, client):
         ).all()
         assert len(records) == 2
         for record in records:
-            replayed = audit.replay(session, record)
+            replayed = replay(session, record)
             assert replayed == {k: record.outcome[k] for k in replayed}
         assert records[-1].outcome["coverage"] == "partially_covered"
 
