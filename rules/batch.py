@@ -3,26 +3,24 @@
 The engine runs one claim per durable-rules session; backtests need millions. This module
 evaluates each normalized condition as array operations over whole columns, with the same
 semantics (an atom on an absent optional fact is false, negated or not), and combines the
-fired rules exactly as `outcome.combine` does (amounts in integer cents, half-up rounding).
-A differential test keeps the two in agreement.
+fired rules by the same definition the engine uses (`combination`, run on columns). A
+differential test keeps the engine and this evaluator in agreement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rules import combination
 from rules import expressions as ex
 from rules.facts import EPOCH
 from rules.rulebook import Rulebook
-from rules.schema import ROUTE_SEVERITY
 
-ROUTES = np.array(["simple", "complex", "major"], dtype=object)
+ROUTES = np.array(combination.ROUTES, dtype=object)
 _OPS = {
     "==": np.equal,
     "!=": np.not_equal,
@@ -194,61 +192,28 @@ def evaluate(rulebook: Rulebook, data: pd.DataFrame) -> BatchResult:
     rules = rulebook.rules
     fired = np.column_stack([condition(r.condition, cols) for r in rules])
 
-    effects = [r.spec.then for r in rules]
-    not_covered = _any(fired, [e.coverage == "not_covered" for e in effects])
-    covered = _any(fired, [e.coverage == "covered" for e in effects])
-    has_missing = missing.any(axis=1)
-    coverage = np.where(
-        not_covered,
-        "not_covered",
-        np.where(has_missing, "pending_documents", np.where(covered, "covered", "undetermined")),
-    ).astype(object)
-
-    # Smallest coverage ratio among the fired rules, as an exact fraction per claim.
-    num, den = np.ones(n, dtype=np.int64), np.ones(n, dtype=np.int64)
-    for r, rule in enumerate(rules):
-        if rule.ratio is None:
-            continue
-        frac = Fraction(Decimal(rule.ratio))
-        smaller = fired[:, r] & (frac.numerator * den < num * frac.denominator)
-        num = np.where(smaller, frac.numerator, num)
-        den = np.where(smaller, frac.denominator, den)
-    base = np.maximum(_cents(cols.values["claimed_amount"]) - _cents(cols.values["deductible"]), 0)
-    amount = (2 * base * num + den) // (2 * den)  # half-up rounding to the cent
-    limit = _cents(cols.values["sum_insured_remaining"])
-    payable = np.minimum(amount, limit)
-    payable = np.where(coverage == "not_covered", 0, payable)
-    partial = (coverage == "covered") & ((num < den) | (payable < amount))
-    coverage = np.where(partial, "partially_covered", coverage).astype(object)
-
-    severity = np.full(n, -1)
-    for r, effect in enumerate(effects):
-        if effect.route:
-            severity = np.where(fired[:, r], np.maximum(severity, ROUTE_SEVERITY[effect.route]), severity)
-    undetermined = coverage == "undetermined"
-    severity = np.where(undetermined, np.maximum(severity, ROUTE_SEVERITY["complex"]), severity)
-    default_route = severity < 0
-    severity = np.where(default_route, ROUTE_SEVERITY[rulebook.params["default_route"]], severity)
-    live = coverage != "not_covered"
+    done = combination.columns(
+        rulebook,
+        fired,
+        missing.any(axis=1),
+        _cents(cols.values["claimed_amount"]),
+        _cents(cols.values["deductible"]),
+        _cents(cols.values["sum_insured_remaining"]),
+    )
     return BatchResult(
         rulebook=rulebook,
         fired=fired,
         required=required,
         missing=missing,
-        coverage=coverage,
-        route=ROUTES[severity],
-        payable_cents=payable,
-        investigate=_any(fired, [e.investigate for e in effects]),
-        review=_any(fired, [e.review for e in effects]) | undetermined,
+        coverage=np.asarray(done.coverage).astype(object),
+        route=ROUTES[done.severity],
+        payable_cents=done.payable_cents,
+        investigate=done.investigate,
+        review=done.review,
         flags={
-            "below_deductible": live & (base == 0),
-            "cap": live & (base != 0) & (payable < amount),
-            "no_coverage": undetermined,
-            "default_route": default_route,
+            "below_deductible": done.below_deductible,
+            "cap": done.capped,
+            "no_coverage": done.undetermined,
+            "default_route": done.default_route,
         },
     )
-
-
-def _any(fired: np.ndarray, which: list[bool]) -> np.ndarray:
-    columns = [i for i, w in enumerate(which) if w]
-    return fired[:, columns].any(axis=1) if columns else np.zeros(fired.shape[0], dtype=bool)

@@ -1,16 +1,16 @@
-"""Combine the rules that fired into one adjudication: coverage, amount, route and reasons."""
+"""One claim's adjudication: the fired rules combined (see `combination`) with their reasons."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
+from rules import combination
 from rules.facts import CENT, jsonable
 from rules.rulebook import Rule, Rulebook
-from rules.schema import ROUTE_SEVERITY
 
 COVERAGES = ("covered", "partially_covered", "not_covered", "pending_documents", "undetermined")
 
@@ -103,27 +103,21 @@ def combine(
     missing = tuple(d for d in required if d not in received)
     text = _Blank(str, jsonable(typed))
     reasons = [_reason(r, typed, text) for r in fired]
-    effects = [r.spec.then for r in fired]
 
     ratio = min([Decimal(1), *(r.ratio for r in fired if r.ratio is not None)])
-    if any(e.coverage == "not_covered" for e in effects):
-        coverage = "not_covered"
-    elif missing:
-        coverage = "pending_documents"
-    elif any(e.coverage == "covered" for e in effects):
-        coverage = "covered"
-    else:
-        coverage = "undetermined"
-
     claimed, deductible = typed["claimed_amount"], typed["deductible"]
     limit = typed["sum_insured_remaining"]
-    base = max(claimed - deductible, Decimal(0))
-    amount = (base * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
-    payable = min(amount, limit)
-    if coverage == "not_covered":
-        payable = Decimal("0.00")
-    elif coverage == "covered" and (ratio < 1 or payable < amount):
-        coverage = "partially_covered"
+    # Money facts are exact cents (refused otherwise), so the conversion to cents is exact.
+    done = combination.one(
+        rulebook,
+        [r.id for r in fired],
+        bool(missing),
+        int(claimed * 100),
+        int(deductible * 100),
+        int(limit * 100),
+    )
+    coverage, route = done.coverage, combination.ROUTES[done.severity]
+    payable = (Decimal(done.payable_cents) / 100).quantize(CENT)
 
     if coverage != "not_covered":
         labels = {d.spec.code: d.spec.label for d in rulebook.documents}
@@ -139,35 +133,30 @@ def combine(
                     document=code,
                 )
             )
-        if base == 0:
-            reasons.append(
-                _system(
-                    "BELOW_DEDUCTIBLE",
-                    "payment",
-                    "索赔金额未超过免赔额，本次无赔款。",
-                    "The amount claimed does not exceed the deductible, so nothing is payable.",
-                    "claimed amount at or under the deductible",
-                    claimed_amount=claimed,
-                    deductible=deductible,
-                )
+    if done.below_deductible:
+        reasons.append(
+            _system(
+                "BELOW_DEDUCTIBLE",
+                "payment",
+                "索赔金额未超过免赔额，本次无赔款。",
+                "The amount claimed does not exceed the deductible, so nothing is payable.",
+                "claimed amount at or under the deductible",
+                claimed_amount=claimed,
+                deductible=deductible,
             )
-        elif payable < amount:
-            reasons.append(
-                _system(
-                    "SUM_INSURED_CAP",
-                    "payment",
-                    "赔款以剩余保险金额为限。",
-                    "The payment is limited to the remaining sum insured.",
-                    "payable amount capped at the remaining sum insured",
-                    sum_insured_remaining=limit,
-                )
+        )
+    elif done.capped:
+        reasons.append(
+            _system(
+                "SUM_INSURED_CAP",
+                "payment",
+                "赔款以剩余保险金额为限。",
+                "The payment is limited to the remaining sum insured.",
+                "payable amount capped at the remaining sum insured",
+                sum_insured_remaining=limit,
             )
-
-    review = any(e.review for e in effects)
-    routes = [e.route for e in effects if e.route]
-    if coverage == "undetermined":
-        review = True
-        routes.append("complex")
+        )
+    if done.undetermined:
         reasons.append(
             _system(
                 "NO_COVERAGE_DECISION",
@@ -177,10 +166,7 @@ def combine(
                 "no coverage rule matched: referred to review",
             )
         )
-    if routes:
-        route = max(routes, key=ROUTE_SEVERITY.__getitem__)
-    else:
-        route = rulebook.params["default_route"]
+    if done.default_route:
         reasons.append(
             _system(
                 "DEFAULT_ROUTE",
@@ -198,8 +184,8 @@ def combine(
         route=route,
         required_documents=required,
         missing_documents=missing,
-        investigate=any(e.investigate for e in effects),
-        review=review,
+        investigate=done.investigate,
+        review=done.review,
         reasons=tuple(reasons),
         rules_fired=tuple(r.id for r in fired),
         rulebook=rulebook.name,
