@@ -15,6 +15,31 @@ from service import exposure
 from service.models.claims import Claim
 
 POLICY_OPTION_FACTS = ("theft_cover", "earthquake_cover")
+# The facts the service supplies to every rulebook, from the claim, its policy and its history
+# (risk_band from the model). A claim's own `facts` may not set them. build_facts makes exactly
+# these (tests/service/test_history_facts.py holds it to that).
+SUPPLIED = frozenset(
+    {
+        "policy_start",
+        "policy_end",
+        "incident_date",
+        "report_date",
+        "peril",
+        "claimed_amount",
+        "deductible",
+        "sum_insured_remaining",
+        "injuries",
+        "fatalities",
+        "third_party",
+        "police_report",
+        "prior_claims_12m",
+        "documents_received",
+        "similar_claims",
+        "similar_claim_number",
+        "risk_band",
+        *POLICY_OPTION_FACTS,
+    }
+)
 
 
 def _history_query() -> Select:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import audit, exposure
 from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
+from service.adjudication.facts import SUPPLIED
 from service.claims import lifecycle
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
 from service.database import insert_built
@@ -24,28 +25,6 @@ from service.observability import bind_claim
 from service.runtime import Runtime
 from service.security import Principal
 
-CORE_FIELDS = {
-    "policy_start",
-    "policy_end",
-    "incident_date",
-    "report_date",
-    "peril",
-    "claimed_amount",
-    "deductible",
-    "sum_insured_remaining",
-    "injuries",
-    "fatalities",
-    "third_party",
-    "police_report",
-    "prior_claims_12m",
-    "documents_received",
-    "risk_band",
-    "theft_cover",
-    "earthquake_cover",
-    "similar_claims",
-    "similar_claim_number",
-}
-
 
 def _check_claim_facts(session: Session, runtime: Runtime, product: str, data: ClaimIn) -> None:
     """Refuse a peril or product fact the product's rulebook does not know, naming the field."""
@@ -55,7 +34,7 @@ def _check_claim_facts(session: Session, runtime: Runtime, product: str, data: C
     if data.peril not in perils:
         errors.append({"field": "peril", "message": f"must be one of {list(perils)} for {product}"})
     for name in data.facts:
-        if name not in book.facts or name in CORE_FIELDS:
+        if name not in book.facts or name in SUPPLIED:
             errors.append({"field": f"facts.{name}", "message": f"not a {product} fact a claim may set"})
     if errors:
         raise Unprocessable("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from service.adjudication import history
 from service.models.claims import Claim
 from service.models.policies import Policy
+from tests.service.conftest import claim_body
 
 
 def _reference(claim: Claim, claims: list[Claim], policy_id: int) -> dict:
@@ -111,3 +112,24 @@ def test_history_facts_match_a_plain_reading(flow, client):
         assert facts["similar_claims"] == 2
         assert facts["sum_insured_remaining"] < Decimal("300000.00")  # the paid claim counts
         session.rollback()
+
+
+def test_the_service_supplies_exactly_the_facts_it_declares(flow, client):
+    from service.adjudication.facts import SUPPLIED, build_facts
+
+    claim = flow.report()
+    with client.app.state.runtime.sessions() as session:
+        row = session.scalar(select(Claim).where(Claim.claim_number == claim["claim_number"]))
+        everything = set(SUPPLIED) | set(row.facts) | {"bank_account_changed_days", "provider_claims_90d"}
+        made, _ = build_facts(session, row, everything)
+        own = set(row.facts)
+    # similar_claim_number appears only when there is a similar claim; risk_band comes from the model.
+    assert set(made) - own == SUPPLIED - {"risk_band", "similar_claim_number"}
+    bad = flow.call(
+        "claims_system",
+        "POST",
+        "/v1/claims",
+        {**claim_body(flow.policy()), "facts": {"prior_claims_12m": 0}},
+        expect=422,
+    )
+    assert bad["errors"][0]["field"] == "facts.prior_claims_12m"
