@@ -271,10 +271,10 @@ def _profile(console: Console, data_dir: Path) -> dict:
 
     def intake(i: int) -> None:
         with rt.sessions() as session:
-            claim = service.report(
+            claim, adjudication = service.report(
                 session, rt, ClaimIn.model_validate(fnol(rng.choice(policies), rng)), who, f"p{i}"
             )
-            views.detail(session, rt, claim)
+            views.detail(session, rt, claim, adjudication)
             session.commit()
 
     for i in range(50):

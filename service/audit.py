@@ -120,8 +120,6 @@ def record(
     claim.chain_seq, claim.chain_head = entry.seq, entry.record_hash
     key = session.info.get(KEY)
     claim.head_seal = head_seal(key, claim.id, entry.seq, entry.record_hash) if key else None
-    if kind == "adjudication":
-        claim._last_adjudication = entry  # the response shows it without reading it back
     session.add(entry)
     return entry
 

@@ -3,6 +3,7 @@ records the decision (with its shadow and any investigation it opens)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from service import audit, exposure, observability
 from service.adjudication.facts import build_facts
 from service.adjudication.replay import summarize
 from service.errors import Unprocessable
-from service.models.claims import Claim
+from service.models.claims import Claim, ClaimEvent, DecisionRecord
 from service.models.investigations import Investigation
 from service.models.rulebooks import ShadowResult
 from service.runtime import Runtime
@@ -98,13 +99,17 @@ def documents_to_ask(book: Rulebook, result: Adjudication) -> list[str]:
 def settle(claim: Claim, assessment: Assessment) -> None:
     """Carry an assessment onto the claim: route, coverage, amount, documents, risk."""
     result, score, book = assessment.result, assessment.score, assessment.book
-    # Why the route is what it is, kept with the route change (SLA deadlines follow the route).
-    claim._route_why = ", ".join(
-        r.code
-        for r in result.reasons
-        if "route" in r.effect or r.code in ("DEFAULT_ROUTE", "NO_COVERAGE_DECISION")
-    )
-    claim.route = result.route
+    if result.route != claim.route:
+        # Why the route is what it is, kept with the route change (SLA deadlines follow the route).
+        why = ", ".join(
+            r.code
+            for r in result.reasons
+            if "route" in r.effect or r.code in ("DEFAULT_ROUTE", "NO_COVERAGE_DECISION")
+        )
+        claim.events.append(
+            ClaimEvent(kind="route", old=claim.route, new=result.route, why=why, at=dt.datetime.now(dt.UTC))
+        )
+        claim.route = result.route
     claim.coverage = result.coverage
     claim.payable_amount = result.payable_amount
     exposure.set_reserve(claim, result.payable_amount, f"adjudicated: {result.coverage}")
@@ -122,8 +127,8 @@ def record_assessment(
     *,
     request_id: str | None,
     named: dict[str, Any] | None = None,
-) -> None:
-    """Append the adjudication record; open an investigation if referred; feed a shadow version."""
+) -> DecisionRecord:
+    """Append the adjudication record (returned); open an investigation if referred; feed a shadow."""
     result, score, book = assessment.result, assessment.score, assessment.book
     observability.record_adjudication(result.route, result.coverage, score.band if score else None)
     outcome = summarize(result)
@@ -135,7 +140,7 @@ def record_assessment(
             "band": score.band,
             "factors": list(score.factors),
         }
-    audit.record(
+    entry = audit.record(
         session,
         claim,
         kind="adjudication",
@@ -152,6 +157,7 @@ def record_assessment(
     if result.investigate:
         open_investigation(session, claim, score, request_id)
     shadow(session, runtime, claim, assessment.facts, result)
+    return entry
 
 
 def adjudicate(

@@ -58,8 +58,8 @@ def report_claim(
     earlier = service.reported_before(session, body, who, idempotency_key)
     if earlier is None:
         try:
-            claim = service.report(session, runtime, body, who, request_id, idempotency_key)
-            out = views.detail(session, runtime, claim)
+            claim, adjudication = service.report(session, runtime, body, who, request_id, idempotency_key)
+            out = views.detail(session, runtime, claim, adjudication)
             session.commit()
             return JSONResponse(out, status_code=201)
         except IntegrityError:

@@ -95,8 +95,11 @@ def report(
     who: Principal,
     request_id: str,
     key: str | None = None,
-) -> Claim:
-    """Register a first notice of loss, adjudicate it and ask for what is missing."""
+) -> tuple[Claim, DecisionRecord]:
+    """Register a first notice of loss, adjudicate it and ask for what is missing.
+
+    Returns the claim and its adjudication record, for the answer to show without reading back.
+    """
     policy = session.scalar(POLICY, {"number": data.policy_number})
     if policy is None:
         raise NotFound(f"no policy {data.policy_number}", field="policy_number")
@@ -157,11 +160,11 @@ def report(
         amount=data.claimed_amount,
         request_id=request_id,
     )
-    record_assessment(session, runtime, claim, assessment, request_id=request_id)
+    adjudication = record_assessment(session, runtime, claim, assessment, request_id=request_id)
     # The claim, its events, its records and any investigation: one INSERT each, the claim first.
     records = sorted((o for o in session.new if isinstance(o, DecisionRecord)), key=lambda r: r.seq)
     insert_built(session, [claim, *claim.events, *records, *claim.investigations])
-    return claim
+    return claim, adjudication
 
 
 def readjudicate(

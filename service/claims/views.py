@@ -122,9 +122,12 @@ def actions(claim: Claim) -> list[str]:
     return [a for a in allowed_actions(claim.status) if not ruled_out.get(a, False)]
 
 
-def detail(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:
-    """Return everything about a claim a caller may need to act on it."""
-    last = getattr(claim, "_last_adjudication", None) or latest_adjudication(session, claim)
+def detail(
+    session: Session, runtime: Runtime, claim: Claim, adjudication: DecisionRecord | None = None
+) -> dict[str, Any]:
+    """Return everything about a claim a caller may need to act on it (its latest adjudication
+    record may be passed in by the writer that just made it)."""
+    last = adjudication or latest_adjudication(session, claim)
     investigation = claim.investigations[-1] if claim.investigations else None
     risk = (last.outcome.get("risk") if last else None) or {
         "score": claim.risk_score,

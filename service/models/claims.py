@@ -134,16 +134,6 @@ def _status_changed(target: Claim, value: str, old: object, _initiator: object) 
         )
 
 
-@event.listens_for(Claim.route, "set")
-def _route_changed(target: Claim, value: str | None, old: object, _initiator: object) -> None:
-    if value is not None and value != old:
-        previous = old if isinstance(old, str) else None
-        why = getattr(target, "_route_why", None)
-        target.events.append(
-            ClaimEvent(kind="route", old=previous, new=value, why=why, at=dt.datetime.now(dt.UTC))
-        )
-
-
 class Document(Base):
     """A document received for a claim."""
 
