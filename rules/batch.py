@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rules import combination
 from rules import expressions as ex
@@ -32,6 +34,54 @@ _OPS = {
 _ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 
+class Members:
+    """A column of lists, flattened once: which row holds which value (values as integer codes),
+    so "does row i contain x" is one comparison over the flattened codes, not a Python call per row.
+    A value that is not a list holds nothing.
+    """
+
+    def __init__(self, column: pd.Series) -> None:
+        self.n = len(column)
+        values = column.to_numpy(dtype=object)
+        try:
+            lists = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            lists = None  # mixed: lists beside text or numbers
+        if lists is not None and pa.types.is_list(lists.type) and pa.types.is_string(lists.type.value_type):
+            # Only lists of text (or nulls): Arrow flattens and encodes them without a Python loop.
+            self.rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+            encoded = pc.list_flatten(lists).dictionary_encode()
+            self.codes = encoded.indices.to_numpy(zero_copy_only=False)
+            self.index = {value: code for code, value in enumerate(encoded.dictionary.to_pylist())}
+        else:
+            self._from_objects(values)
+
+    def _from_objects(self, values: np.ndarray) -> None:
+        sizes = np.fromiter(
+            (len(v) if isinstance(v, list | tuple | set | frozenset | np.ndarray) else 0 for v in values),
+            dtype=np.int64,
+            count=self.n,
+        )
+        self.rows = np.repeat(np.arange(self.n), sizes)
+        flat = [item for v, size in zip(values, sizes, strict=True) if size for item in v]
+        codes, uniques = pd.factorize(pd.Series(flat, dtype=object)) if flat else (np.zeros(0, int), [])
+        self.codes = codes
+        self.index = {value: code for code, value in enumerate(uniques)}
+
+    @classmethod
+    def empty(cls, n: int) -> Members:
+        """A column of n empty lists."""
+        return cls(pd.Series([None] * n, dtype=object))
+
+    def contains(self, item: Any) -> np.ndarray:
+        """Whether each row's list holds the item."""
+        out = np.zeros(self.n, dtype=bool)
+        code = self.index.get(item)
+        if code is not None:
+            out[self.rows[self.codes == code]] = True
+        return out
+
+
 class Columns:
     """Encoded fact columns: numbers as float arrays (dates as day numbers), text as objects."""
 
@@ -39,12 +89,12 @@ class Columns:
         self.n = len(data)
         self.values: dict[str, np.ndarray] = {}
         self.present: dict[str, np.ndarray] = {}
-        self.lists: dict[str, pd.Series] = {}
+        self.lists: dict[str, Members] = {}
         for name, spec in rulebook.facts.items():
             column = data[name] if name in data.columns else pd.Series([None] * self.n, index=data.index)
             present = column.notna().to_numpy()
             if spec.type == "list":
-                self.lists[name] = column.map(_as_set)
+                self.lists[name] = Members(column)
             elif spec.type == "date":
                 stamps = pd.to_datetime(column, errors="coerce")
                 days = (stamps.to_numpy(dtype="datetime64[D]") - np.datetime64(EPOCH, "D")).astype(float)
@@ -113,13 +163,9 @@ def condition(node: ex.Node, cols: Columns) -> np.ndarray:
         )
         return guard & (~hit if node.negated else hit)
     if isinstance(node, ex.Contains):
-        hit = cols.lists[node.container.name].map(lambda s, item=node.item: item in s).to_numpy(dtype=bool)
+        hit = cols.lists[node.container.name].contains(node.item)
         return guard & (~hit if node.negated else hit)
     raise AssertionError(f"not a condition: {node!r}")
-
-
-def _as_set(value: Any) -> frozenset:
-    return frozenset(value) if isinstance(value, list | tuple | set | np.ndarray) else frozenset()
 
 
 def _cents(values: Any) -> np.ndarray:
@@ -184,8 +230,8 @@ def evaluate(rulebook: Rulebook, data: pd.DataFrame) -> BatchResult:
     required = (
         np.column_stack([condition(d.condition, cols) for d in docs]) if docs else np.zeros((n, 0), bool)
     )
-    received = cols.lists.get("documents_received", pd.Series([frozenset()] * n))
-    have = np.column_stack([received.map(lambda s, c=d.spec.code: c in s).to_numpy(dtype=bool) for d in docs])
+    received = cols.lists.get("documents_received") or Members.empty(n)
+    have = np.column_stack([received.contains(d.spec.code) for d in docs]) if docs else np.zeros((n, 0), bool)
     missing = required & ~have
     cols.set("documents_complete", ~missing.any(axis=1))
     cols.set("missing_documents_count", missing.sum(axis=1).astype(float))

@@ -56,3 +56,17 @@ def test_batch_reads_the_test_table_base_claim(books):
     assert list(result.route) == ["simple", "complex"]
     assert list(result.payable_cents) == [350000, 350000]
     assert result.reason_codes(1) == ("PERIL_COVERED", "DEFAULT_ROUTE")
+
+
+def test_list_facts_read_as_the_engine_reads_them():
+    import numpy as np
+    import pandas as pd
+
+    from rules.batch import Members
+
+    mixed = Members(pd.Series([["a", "b"], None, [], ["b"], "a", np.array(["a"])], dtype=object))
+    assert mixed.contains("a").tolist() == [True, False, False, False, False, True]  # text is no list
+    assert mixed.contains("zz").tolist() == [False] * 6
+    texts = Members(pd.Series([["a", "b"], None, [], ["b"]], dtype=object))  # the fast path
+    assert texts.contains("b").tolist() == [True, False, False, True]
+    assert Members(pd.Series(["a", "b"], dtype=object)).contains("a").tolist() == [False, False]
