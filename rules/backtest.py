@@ -79,7 +79,8 @@ def backtest(baseline: Rulebook, candidate: Rulebook, claims: pd.DataFrame) -> d
     """
     claims, scope = own_line(candidate, claims)
     lacking = {f["fact"]: f for f in [*missing_facts(baseline, claims), *missing_facts(candidate, claims)]}
-    old, new = batch.evaluate(baseline, claims), batch.evaluate(candidate, claims)
+    prepared = batch.Prepared(claims)  # both versions read each shared fact from one encoding
+    old, new = batch.evaluate(baseline, prepared), batch.evaluate(candidate, prepared)
     coverage_changed = old.coverage != new.coverage
     route_changed = old.route != new.route
     amount_changed = old.payable_cents != new.payable_cents

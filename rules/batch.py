@@ -82,33 +82,55 @@ class Members:
         return out
 
 
+class Prepared:
+    """A table's fact columns as the evaluator reads them, each encoded once for its type: two
+    versions backtested on one table share them (a fact both declare alike is read once)."""
+
+    def __init__(self, data: pd.DataFrame) -> None:
+        self.data = data
+        self._done: dict[tuple[str, str], tuple[Any, np.ndarray]] = {}
+
+    def column(self, name: str, kind: str) -> tuple[Any, np.ndarray]:
+        """Return the fact's encoded values (a Members for lists) and where it is present."""
+        key = (name, kind)
+        if key not in self._done:
+            self._done[key] = _encode(self.data, name, kind)
+        return self._done[key]
+
+
+def _encode(data: pd.DataFrame, name: str, kind: str) -> tuple[Any, np.ndarray]:
+    n = len(data)
+    column = data[name] if name in data.columns else pd.Series([None] * n, index=data.index)
+    present = column.notna().to_numpy()
+    if kind == "list":
+        return Members(column), present
+    if kind == "date":
+        stamps = pd.to_datetime(column, errors="coerce")
+        days = (stamps.to_numpy(dtype="datetime64[D]") - np.datetime64(EPOCH, "D")).astype(float)
+        days[~present] = np.nan
+        return days, present
+    if kind in ("int", "number", "money"):
+        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan), present
+    if kind == "bool":
+        return column.to_numpy(dtype=object), present
+    return column.astype(object).to_numpy(), present
+
+
 class Columns:
     """Encoded fact columns: numbers as float arrays (dates as day numbers), text as objects."""
 
-    def __init__(self, rulebook: Rulebook, data: pd.DataFrame) -> None:
-        self.n = len(data)
+    def __init__(self, rulebook: Rulebook, data: pd.DataFrame | Prepared) -> None:
+        prepared = data if isinstance(data, Prepared) else Prepared(data)
+        self.n = len(prepared.data)
         self.values: dict[str, np.ndarray] = {}
         self.present: dict[str, np.ndarray] = {}
         self.lists: dict[str, Members] = {}
         for name, spec in rulebook.facts.items():
-            column = data[name] if name in data.columns else pd.Series([None] * self.n, index=data.index)
-            present = column.notna().to_numpy()
+            values, self.present[name] = prepared.column(name, spec.type)
             if spec.type == "list":
-                self.lists[name] = Members(column)
-            elif spec.type == "date":
-                stamps = pd.to_datetime(column, errors="coerce")
-                days = (stamps.to_numpy(dtype="datetime64[D]") - np.datetime64(EPOCH, "D")).astype(float)
-                days[~present] = np.nan
-                self.values[name] = days
-            elif spec.type in ("int", "number", "money"):
-                self.values[name] = pd.to_numeric(column, errors="coerce").to_numpy(
-                    dtype=float, na_value=np.nan
-                )
-            elif spec.type == "bool":
-                self.values[name] = column.to_numpy(dtype=object)
+                self.lists[name] = values
             else:
-                self.values[name] = column.astype(object).to_numpy()
-            self.present[name] = present
+                self.values[name] = values
 
     def set(self, name: str, values: np.ndarray) -> None:
         """Add a derived fact (always present)."""
@@ -222,8 +244,9 @@ class BatchResult:
         return tuple(codes)
 
 
-def evaluate(rulebook: Rulebook, data: pd.DataFrame) -> BatchResult:
-    """Adjudicate every row of a table of raw claim facts (one column per fact)."""
+def evaluate(rulebook: Rulebook, data: pd.DataFrame | Prepared) -> BatchResult:
+    """Adjudicate every row of a table of raw claim facts (one column per fact), or of a
+    `Prepared` table another evaluation has already read."""
     cols = Columns(rulebook, data)
     n = cols.n
     docs = rulebook.documents
