@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from risk_models.charts import figure, save
 
 FLAG = 0.2  # PSI above this: the population has shifted; 0.1-0.2 is worth watching
 _EPS = 1e-4
@@ -81,15 +79,11 @@ def compare(reference: dict[str, Any], features: pd.DataFrame, scores: np.ndarra
 
 def plot(report: pd.DataFrame, path: Path) -> Path:
     """Draw PSI per feature with the watch (0.1) and flag (0.2) lines."""
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(report) + 1.2))
+    fig, ax = figure(figsize=(7, 0.3 * len(report) + 1.2))
     ordered = report.iloc[::-1]
     colors = ["#c0392b" if d else "#2e86c1" for d in ordered["drifted"]]
     ax.barh(ordered["feature"], ordered["psi"], color=colors)
     ax.axvline(0.1, color="k", ls=":", lw=0.8)
     ax.axvline(FLAG, color="#c0392b", ls="--", lw=0.8)
     ax.set(xlabel="population stability index", title="Drift: recent claims vs training")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save(fig, path)

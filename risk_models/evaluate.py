@@ -5,10 +5,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen; must precede pyplot
-import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
@@ -18,6 +14,8 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
+
+from risk_models.charts import figure, save
 
 BUDGETS = (0.01, 0.02, 0.05, 0.10, 0.20)
 
@@ -71,49 +69,42 @@ def plots(
     series = [("model", score)] + ([("logistic baseline", baseline)] if baseline is not None else [])
     written = []
 
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = figure(figsize=(5, 5))
     for name, s in series:
         fpr, tpr, _ = roc_curve(y, s)
         ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y, s):.3f})")
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, holdout")
     ax.legend(loc="lower right")
-    written.append(_save(fig, folder / "roc.png"))
+    written.append(save(fig, folder / "roc.png"))
 
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = figure(figsize=(5, 5))
     for name, s in series:
         precision, recall, _ = precision_recall_curve(y, s)
         ax.plot(recall, precision, label=f"{name} (AP {average_precision_score(y, s):.3f})")
     ax.axhline(y.mean(), color="k", ls=":", lw=0.8)
     ax.set(xlabel="recall", ylabel="precision", title="Precision-recall, holdout")
     ax.legend(loc="upper right")
-    written.append(_save(fig, folder / "precision_recall.png"))
+    written.append(save(fig, folder / "precision_recall.png"))
 
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = figure(figsize=(5, 5))
     observed, predicted = calibration_curve(y, np.clip(score, 0, 1), n_bins=10, strategy="quantile")
     ax.plot(predicted, observed, "o-", label="model")
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
     ax.set(xlabel="predicted probability", ylabel="observed fraud rate", title="Calibration")
-    written.append(_save(fig, folder / "calibration.png"))
+    written.append(save(fig, folder / "calibration.png"))
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = figure(figsize=(6, 4))
     bins = np.linspace(0, 1, 41)
     ax.hist(score[y == 0], bins=bins, alpha=0.6, density=True, label="honest")
     ax.hist(score[y == 1], bins=bins, alpha=0.6, density=True, label="fraud")
     ax.set(xlabel="score", ylabel="density", title="Score distribution by label", yscale="log")
     ax.legend()
-    written.append(_save(fig, folder / "score_distribution.png"))
+    written.append(save(fig, folder / "score_distribution.png"))
 
-    fig, ax = plt.subplots(figsize=(6, 0.3 * len(importances) + 1))
+    fig, ax = figure(figsize=(6, 0.3 * len(importances) + 1))
     ordered = sorted(importances.items(), key=lambda kv: kv[1])
     ax.barh([k for k, _ in ordered], [v for _, v in ordered])
     ax.set(xlabel="total gain", title="Feature importance (global)")
-    written.append(_save(fig, folder / "feature_importance.png"))
+    written.append(save(fig, folder / "feature_importance.png"))
     return written
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path

@@ -6,17 +6,17 @@ import base64
 import html
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from rules import batch
 from rules.rulebook import Rulebook
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 EXAMPLES = 25
 
@@ -147,12 +147,20 @@ def backtest(baseline: Rulebook, candidate: Rulebook, claims: pd.DataFrame) -> d
     return report
 
 
-def figure_png(fig: plt.Figure) -> str:
-    """Render a figure as base64 PNG for an inline <img>, and free it."""
+def figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A figure with one axes, drawn without pyplot: no backend is chosen and nothing global is
+    kept, so importing this module neither imports matplotlib nor changes a notebook's charts."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
+
+
+def figure_png(fig: Figure) -> str:
+    """Render a figure as base64 PNG for an inline <img>."""
     buffer = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -225,7 +233,7 @@ def to_html(report: dict[str, Any]) -> str:
     """Return a self-contained HTML report with plots."""
     rates = report["rule_firing_rates"]
     rules = sorted(set(rates["baseline"]) | set(rates["candidate"]))
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(rules) + 1.2))
+    fig, ax = figure(figsize=(7, 0.28 * len(rules) + 1.2))
     y = np.arange(len(rules))
     ax.barh(y - 0.2, [rates["baseline"].get(r, 0) for r in rules], height=0.4, label="baseline")
     ax.barh(y + 0.2, [rates["candidate"].get(r, 0) for r in rules], height=0.4, label="candidate")
@@ -235,7 +243,7 @@ def to_html(report: dict[str, Any]) -> str:
     charts = [("Rule firing rates", figure_png(fig))]
     deltas = np.asarray(report["_payable_delta_cents"], dtype=float) / 100
     if deltas.any():  # only when some amount changes
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = figure(figsize=(6, 3.5))
         ax.hist(deltas, bins=50)
         ax.set(xlabel="payable amount change per changed claim (CNY)", ylabel="claims", title="Payable delta")
         charts.append(("Payable delta", figure_png(fig)))

@@ -50,3 +50,22 @@ def test_every_service_module_stands_on_a_floor_of_the_layers_contract():
     )
     assert unplaced == []
     assert {"service.adjudication.flow", "service.rulebooks.store", "service.models.claims"} <= modules
+
+
+def test_serving_and_the_libraries_leave_matplotlib_alone():
+    # The service does not pay for plotting, and a notebook keeps its own chart backend.
+    code = (
+        "import sys, matplotlib; matplotlib.use('svg');"
+        "import service.main, rules.backtest, risk_models.drift, risk_models.evaluate;"
+        "import service.reports.render;"
+        "print(matplotlib.get_backend())"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert shown.returncode == 0 and shown.stdout.strip() == "svg", shown.stderr
+    served = subprocess.run(
+        [sys.executable, "-c", "import sys, service.main; print('matplotlib' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert served.stdout.strip() == "False", served.stderr

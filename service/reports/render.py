@@ -9,14 +9,10 @@ import json
 from collections import Counter
 from typing import Any, NamedTuple
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 from rich.console import Group
 from rich.table import Table
 
-from rules.backtest import figure_png
+from rules.backtest import figure, figure_png
 
 Rows = list[dict[str, Any]]
 
@@ -124,7 +120,7 @@ def as_json(report: dict[str, Any]) -> str:
 def _charts(kind: str, report: dict[str, Any]) -> list[tuple[str, str]]:
     charts = []
     if kind == "kpis" and report["cycle_time_working_days_by_tier"]:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = figure(figsize=(6, 3.5))
         for tier, cycle in report["cycle_time_working_days_by_tier"].items():
             ax.hist(cycle["values"], bins=range(0, max(cycle["values"]) + 2), alpha=0.6, label=tier)
         ax.set(
@@ -136,7 +132,7 @@ def _charts(kind: str, report: dict[str, Any]) -> list[tuple[str, str]]:
         charts.append(("Cycle-time distribution by tier", figure_png(fig)))
     if kind == "sla" and report["breaches"]:
         weeks = Counter(b["due"][:8] + "01" if b["due"] else "unknown" for b in report["breaches"])
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = figure(figsize=(6, 3.5))
         ax.bar(list(weeks), list(weeks.values()))
         ax.set(xlabel="month due", ylabel="breaches", title="Breaches over time")
         charts.append(("Breaches over time", figure_png(fig)))
