@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models.claims import Claim, DecisionRecord
+from service.security import Principal
 
 GENESIS = "0" * 64
 KEY = "audit_key"  # where a unit of work's session info holds the audit key (bytes or None)
@@ -122,6 +123,33 @@ def record(
     claim.head_seal = head_seal(key, claim.id, entry.seq, entry.record_hash) if key else None
     session.add(entry)
     return entry
+
+
+def by_person(
+    session: Session,
+    claim: Claim,
+    who: Principal,
+    *,
+    kind: str,
+    outcome: dict[str, Any],
+    request_id: str | None,
+    amount: Any = None,
+    reasons: list[Any] | None = None,
+    model: tuple[str, str] | None = None,
+) -> DecisionRecord:
+    """Append a decision a person made: the caller named as its actor."""
+    return record(
+        session,
+        claim,
+        kind=kind,
+        actor_type="person",
+        actor=who.name,
+        outcome=outcome,
+        amount=amount,
+        reasons=reasons,
+        model=model,
+        request_id=request_id,
+    )
 
 
 @dataclass(frozen=True)

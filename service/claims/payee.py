@@ -31,12 +31,11 @@ def change(
     score = assessment.score
     if score is not None:
         claim.risk_score, claim.risk_band = score.score, score.band
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="payee_changed",
-        actor_type="person",
-        actor=who.name,
         outcome={
             "from": old,
             "to": data.payee_account,
@@ -60,12 +59,11 @@ def verify(session: Session, claim: Claim, who: Principal, request_id: str) -> C
     if claim.payee_verified:
         raise Conflict("the claim's payee needs no verification", state="payee_verified")
     claim.payee_verified = True
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="payee_verified",
-        actor_type="person",
-        actor=who.name,
         outcome={"payee": claim.payee_account, "payee_verified": True},
         request_id=request_id,
     )

@@ -65,12 +65,11 @@ def add_review(
         exposure.set_reserve(claim, data.amount, f"{data.stage} review by {who.name}")
     session.add(review)
     session.flush()
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind=f"{data.stage}_review",
-        actor_type="person",
-        actor=who.name,
         outcome={"recommendation": data.recommendation, "notes": data.notes},
         amount=data.amount,
         request_id=request_id,
@@ -112,12 +111,11 @@ def decide(
     else:
         outcome, reasons = _deny(session, runtime, claim, data)
     lifecycle.apply(claim, data.outcome)
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="decision",
-        actor_type="person",
-        actor=who.name,
         outcome={"decision": claim.status, **outcome},
         amount=data.amount if data.outcome == "approve" else None,
         reasons=reasons,

@@ -34,6 +34,14 @@ router = APIRouter(prefix="/v1/claims", tags=["claims"])
 Who = Principal
 
 
+def _answer(session: DbSession, runtime: RuntimeDep, claim: Claim, status: int = 200) -> JSONResponse:
+    """The end of every write on a claim: its view, taken before the commit (no read-back), then the
+    commit, then the answer."""
+    out = views.detail(session, runtime, claim)
+    session.commit()
+    return JSONResponse(out, status_code=status)
+
+
 @router.post(
     "",
     status_code=201,
@@ -161,9 +169,7 @@ def check_document(
 ) -> JSONResponse:
     """Mark a document verified or rejected with a reason."""
     service.check_document(session, runtime, claim, doc_id, body, who, request_id)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out)
+    return _answer(session, runtime, claim)
 
 
 @router.post("/{claim_number}/adjudicate", response_model=ClaimDetail)
@@ -177,9 +183,7 @@ def readjudicate(
 ) -> JSONResponse:
     """Re-run rules and risk (by the version in force at the report date, or a named one); recorded."""
     service.readjudicate(session, runtime, claim, who, request_id, body)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out)
+    return _answer(session, runtime, claim)
 
 
 @router.post("/{claim_number}/reviews", status_code=201, response_model=ClaimDetail)
@@ -193,9 +197,7 @@ def add_review(
 ) -> JSONResponse:
     """Record a preliminary (specialist) or senior review."""
     review.add_review(session, runtime, claim, body, who, request_id)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out, status_code=201)
+    return _answer(session, runtime, claim, 201)
 
 
 @router.post("/{claim_number}/decision", response_model=ClaimDetail)
@@ -209,9 +211,7 @@ def decide(
 ) -> JSONResponse:
     """Approve or deny the claim."""
     review.decide(session, runtime, claim, body, who, request_id)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out)
+    return _answer(session, runtime, claim)
 
 
 @router.patch("/{claim_number}/payee", response_model=ClaimDetail)
@@ -225,9 +225,7 @@ def change_payee(
 ) -> JSONResponse:
     """Change the account the claim is paid to: re-scored, and payment held until verified."""
     payee.change(session, runtime, claim, body, who, request_id)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out)
+    return _answer(session, runtime, claim)
 
 
 @router.post("/{claim_number}/payee/verify", response_model=ClaimDetail)
@@ -240,9 +238,7 @@ def verify_payee(
 ) -> JSONResponse:
     """Confirm a changed payee with the customer; payment may go ahead."""
     payee.verify(session, claim, who, request_id)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out)
+    return _answer(session, runtime, claim)
 
 
 @router.post("/{claim_number}/withdraw", response_model=ClaimDetail)
@@ -255,9 +251,7 @@ def withdraw(
 ) -> JSONResponse:
     """Withdraw an open claim at the customer's request."""
     service.move(session, claim, "withdraw", who, request_id)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out)
+    return _answer(session, runtime, claim)
 
 
 @router.post("/{claim_number}/close", response_model=ClaimDetail)
@@ -270,9 +264,7 @@ def close(
 ) -> JSONResponse:
     """Close a paid or denied claim."""
     service.move(session, claim, "close", who, request_id)
-    out = views.detail(session, runtime, claim)
-    session.commit()
-    return JSONResponse(out)
+    return _answer(session, runtime, claim)
 
 
 @router.get("/{claim_number}/explain", response_model=Explanation)

@@ -150,12 +150,11 @@ def report(
     bind_claim(claim.claim_number)
     for event in claim.events:
         event.claim_id = claim.id
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="reported",
-        actor_type="person",
-        actor=who.name,
         outcome={"status": "reported", "channel": data.channel},
         amount=data.claimed_amount,
         request_id=request_id,
@@ -281,12 +280,11 @@ def add_document(
     )
     session.add(document)
     session.flush()
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="document_received",
-        actor_type="person",
-        actor=who.name,
         outcome={"document": data.doc_type, "sha256": data.sha256},
         request_id=request_id,
     )
@@ -311,12 +309,11 @@ def check_document(
     if document.status != "received":
         raise Conflict(f"document {doc_id} is already {document.status}", state=document.status)
     document.status, document.reason, document.checked_by = data.status, data.reason, who.name
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="document_checked",
-        actor_type="person",
-        actor=who.name,
         outcome={"document": document.doc_type, "status": data.status, "reason": data.reason},
         request_id=request_id,
     )
@@ -328,12 +325,11 @@ def move(session: Session, claim: Claim, action: str, who: Principal, request_id
     """Withdraw or close a claim; what it still had reserved goes back to its policy."""
     lifecycle.apply(claim, action)
     exposure.release(claim, "withdrawn" if action == "withdraw" else "closed")
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="status",
-        actor_type="person",
-        actor=who.name,
         outcome={"status": claim.status, "action": action},
         request_id=request_id,
     )

@@ -47,12 +47,11 @@ def conclude(
     investigation.investigator = who.name
     investigation.closed_at = dt.datetime.now(dt.UTC)
     claim.on_hold = data.outcome != "cleared"
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="investigation_outcome",
-        actor_type="person",
-        actor=who.name,
         outcome={"outcome": data.outcome, "notes": data.notes, "on_hold": claim.on_hold},
         request_id=request_id,
     )

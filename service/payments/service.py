@@ -91,12 +91,11 @@ def pay(
     exposure.check(session, claim, claim.paid_amount + claim.reserve, "pay out")
     if claim.paid_amount == approved:
         lifecycle.apply(claim, "paid_in_full")
-    audit.record(
+    audit.by_person(
         session,
         claim,
+        who,
         kind="payment",
-        actor_type="person",
-        actor=who.name,
         outcome={"reference": payment.reference, "method": data.method, "status": claim.status},
         amount=amount,
         request_id=request_id,
