@@ -24,6 +24,35 @@ def _problems(session, number: str, key: bytes | None = None) -> list[str]:
     return [b.problem for b in audit.verify(session, key)[1] if b.claim_number == number]
 
 
+def _rewrite_the_decision(session, backend: str, number: str) -> tuple[Claim, str]:
+    """Raise the approved amount and re-hash it and every record after it: a consistent chain.
+
+    Returns the claim row and the new head hash (the claim's head is left for the caller)."""
+    row = session.scalar(select(Claim).where(Claim.claim_number == number))
+    records = list(
+        session.scalars(
+            select(DecisionRecord).where(DecisionRecord.claim_id == row.id).order_by(DecisionRecord.seq)
+        )
+    )
+    for record in records:
+        session.expunge(record)
+    previous = records[0].previous_hash
+    for record in records:
+        if record.kind == "decision":
+            record.amount = "99999.00"
+        record.previous_hash = previous
+        record.record_hash = previous = audit.record_hash(record)
+    _no_triggers(session, backend)
+    for record in records:
+        session.execute(
+            text(
+                "UPDATE decision_records SET amount = :a, previous_hash = :p, record_hash = :h WHERE id = :i"
+            ),
+            {"a": record.amount, "p": record.previous_hash, "h": record.record_hash, "i": record.id},
+        )
+    return row, previous
+
+
 @pytest.fixture
 def keyed(client, monkeypatch):
     """Units of work of the app that hold the audit key, as with CLAIMS_AUDIT_KEY set."""
@@ -69,31 +98,7 @@ def test_a_chain_rewritten_and_rehashed_is_caught_by_its_seal(flow, keyed, backe
     claim = flow.approved_claim()
     with keyed.app.state.runtime.sessions() as session:
         assert _problems(session, claim["claim_number"], KEY) == []
-        row = session.scalar(select(Claim).where(Claim.claim_number == claim["claim_number"]))
-        records = list(
-            session.scalars(
-                select(DecisionRecord).where(DecisionRecord.claim_id == row.id).order_by(DecisionRecord.seq)
-            )
-        )
-        for record in records:
-            session.expunge(record)
-        # Raise the approved amount and re-hash it and every record after it: a consistent chain.
-        previous = records[0].previous_hash
-        for record in records:
-            if record.kind == "decision":
-                record.amount = "99999.00"
-            record.previous_hash = previous
-            record.record_hash = audit.record_hash(record)
-            previous = record.record_hash
-        _no_triggers(session, backend)
-        for record in records:
-            session.execute(
-                text(
-                    "UPDATE decision_records SET amount = :a, previous_hash = :p, record_hash = :h "
-                    "WHERE id = :i"
-                ),
-                {"a": record.amount, "p": record.previous_hash, "h": record.record_hash, "i": record.id},
-            )
+        row, previous = _rewrite_the_decision(session, backend, claim["claim_number"])
         session.execute(text("UPDATE claims SET chain_head = :h WHERE id = :i"), {"h": previous, "i": row.id})
         without_key = _problems(session, claim["claim_number"])
         with_key = _problems(session, claim["claim_number"], KEY)
@@ -186,29 +191,7 @@ def test_a_rewrite_by_someone_holding_the_key_is_caught_by_an_earlier_checkpoint
     number = claim["claim_number"]
     with keyed.app.state.runtime.sessions() as session:
         checkpoint = checkpoints.take(session, KEY)
-        row = session.scalar(select(Claim).where(Claim.claim_number == number))
-        records = list(
-            session.scalars(
-                select(DecisionRecord).where(DecisionRecord.claim_id == row.id).order_by(DecisionRecord.seq)
-            )
-        )
-        for record in records:
-            session.expunge(record)
-        previous = records[0].previous_hash
-        for record in records:
-            if record.kind == "decision":
-                record.amount = "99999.00"
-            record.previous_hash, record.record_hash = previous, None
-            record.record_hash = previous = audit.record_hash(record)
-        _no_triggers(session, backend)
-        for record in records:
-            session.execute(
-                text(
-                    "UPDATE decision_records SET amount = :a, previous_hash = :p, record_hash = :h "
-                    "WHERE id = :i"
-                ),
-                {"a": record.amount, "p": record.previous_hash, "h": record.record_hash, "i": record.id},
-            )
+        row, previous = _rewrite_the_decision(session, backend, number)
         last = row.chain_seq
         resealed = audit.head_seal(KEY, row.id, last, previous)
         session.execute(
