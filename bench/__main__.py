@@ -2,12 +2,13 @@
 
 import sys
 
-from bench import backtest_bench, model_bench, money_path, rules_bench, service_bench
+from bench import backtest_bench, floor_bench, model_bench, money_path, rules_bench, service_bench
 
 SUITES = {
     "rules": rules_bench.main,
     "model": model_bench.main,
     "service": service_bench.main,
+    "floor": floor_bench.main,
     "backtest": backtest_bench.main,
     "money": money_path.main,
 }

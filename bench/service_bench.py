@@ -291,8 +291,8 @@ def _profile(console: Console, data_dir: Path) -> dict:
     rt.close()
     stats = pstats.Stats(profiler, stream=io.StringIO())
     wanted = {
-        ("service/adjudication.py", "assess"): "assessment (facts, score, rules)",
-        ("service/adjudication.py", "history"): "  history queries (prior claims, payee, provider)",
+        ("service/adjudication/flow.py", "assess"): "assessment (facts, score, rules)",
+        ("service/adjudication/facts.py", "history"): "  history queries (prior claims, payee, provider)",
         ("risk_models/scorer.py", "score"): "  fraud-risk score with factors",
         ("rules/engine.py", "evaluate"): "  rules engine (facts check, durable-rules, outcome)",
         ("service/audit.py", "record"): "decision records (hash chain)",
