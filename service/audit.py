@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, is_dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +38,7 @@ HASHED = (
     "reasons",
     "previous_hash",
 )
+SORTED = sorted(HASHED)
 
 
 def _plain(value: Any) -> Any:
@@ -56,6 +58,20 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _field_text(value: Any) -> str:
+    """canonical() of one field, without a json.dumps call for the plain values most fields hold
+    (the same text: json writes None, booleans, ints and str exactly so)."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is str:
+        return encode_basestring(value)
+    return canonical(value)
+
+
 def record_hash(record: DecisionRecord, texts: dict[str, str] | None = None) -> str:
     """Return the hash a record must carry: its content and its predecessor's hash.
 
@@ -64,7 +80,7 @@ def record_hash(record: DecisionRecord, texts: dict[str, str] | None = None) -> 
     already serialized, so the large parts are serialized only once.
     """
     known = texts or {}
-    parts = (f'"{name}":{known.get(name) or canonical(getattr(record, name))}' for name in sorted(HASHED))
+    parts = (f'"{name}":{known.get(name) or _field_text(getattr(record, name))}' for name in SORTED)
     return sha256("{" + ",".join(parts) + "}")
 
 

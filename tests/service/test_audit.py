@@ -135,3 +135,16 @@ def test_checkpoint_then_verify_against_it(tmp_path, monkeypatch, scorer):
     assert forged.exit_code == 2 and "signature does not match" in forged.output, forged.output
     assert missing.exit_code == 2 and "cannot read checkpoint" in missing.output
     assert "Traceback" not in forged.output + missing.output
+
+
+def test_the_fast_field_text_is_exactly_the_canonical_json():
+    # Records hashed before the fast path must still verify: the texts have to be identical.
+    import random
+
+    from service.audit import _field_text, canonical
+
+    rng = random.Random(4)
+    alphabet = 'ab"\\/\n\t\x00\x1f\u2028\u4e2d\U0001f600 '
+    strings = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(12))) for _ in range(500)]
+    for value in [None, True, False, 0, -7, 2**70, 1.25, {"b": 1, "a": [2]}, *strings]:
+        assert _field_text(value) == canonical(value), repr(value)
