@@ -62,7 +62,12 @@ def check(session: Session, checkpoint: Any, key: bytes | None) -> list[Broken]:
     if not isinstance(body.get("heads"), dict):
         raise Unreadable("the checkpoint has no heads")
     signature = checkpoint.get("signature")
-    if key is not None and not hmac.compare_digest(str(signature or ""), _signature(key, body)):
+    if key is None and signature:
+        # Unchecked, an edited file would be read as the database's fault.
+        raise Unreadable("the checkpoint is signed: set CLAIMS_AUDIT_KEY to check its signature")
+    if key is not None and not signature:
+        raise Unreadable("the checkpoint is unsigned (taken without CLAIMS_AUDIT_KEY): take a signed one")
+    if key is not None and not hmac.compare_digest(str(signature), _signature(key, body)):
         raise Unreadable("the checkpoint's signature does not match the audit key: altered, or another key")
     taken = body.get("taken_at", "?")
     stored = {

@@ -138,8 +138,10 @@ def audit_verify(
     for file in checkpoints or []:
         try:
             saved.append((file, json.loads(file.read_text(encoding="utf-8"))))
-        except (OSError, ValueError) as exc:
-            _usage(f"cannot read checkpoint {file}: {exc.__class__.__name__}: {exc}")
+        except OSError as exc:
+            _usage(f"cannot read checkpoint {file}: {exc.strerror or exc}")
+        except ValueError as exc:  # not JSON, or not text
+            _usage(f"checkpoint {file} is not a JSON checkpoint file ({exc})")
     engine = make_engine(settings.resolved_database_url)
     with session_factory(engine)() as session:
         count, broken = audit.verify(session, key)
@@ -158,7 +160,7 @@ def audit_verify(
             f"[red]{len(broken)} problem(s) in {count} records, {len(unbalanced)} in the balances[/red]"
         )
         raise typer.Exit(1)
-    sealed = "every head sealed" if key else "heads not sealed: set CLAIMS_AUDIT_KEY to check seals"
+    sealed = "every head's seal checked" if key else "seals not checked: set CLAIMS_AUDIT_KEY to check them"
     anchored = f", agreeing with {len(saved)} checkpoint(s)" if saved else ""
     console.print(
         f"[green]✓ {count} decision records verified, every chain unbroken ({sealed}){anchored}; reserves, "
@@ -202,8 +204,7 @@ def audit_seal() -> None:
 
     settings = _settings()
     if settings.audit_key is None:
-        console.print("[red]CLAIMS_AUDIT_KEY is not set: nothing to seal with[/red]")
-        raise typer.Exit(2)
+        _usage("CLAIMS_AUDIT_KEY is not set: nothing to seal with")
     engine = make_engine(settings.resolved_database_url)
     with session_factory(engine)() as session:
         try:

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     # Prometheus scrape config); CLAIMS_METRICS_PUBLIC=true opens it (a bind only the scraper reaches).
     metrics_token: str | None = Field(default=None, min_length=16)
     # Seals every claim's chain head (HMAC-SHA256); keep it outside the database, e.g. in a vault.
-    audit_key: SecretStr | None = Field(default=None, min_length=32)
+    audit_key: SecretStr | None = None
     metrics_public: bool = False
     max_body_bytes: int = 2_000_000
     # Requests a worker process works on at once; the rest wait their turn. Endpoints hold the
@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     sla_closures: Annotated[frozenset[dt.date], NoDecode] = frozenset()
     # How old the SLA gauges on /metrics may be: computing them reads every open claim.
     sla_metrics_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("audit_key")
+    @classmethod
+    def _long_audit_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (a key someone could guess seals nothing)")
+        return value
 
     @field_validator("sla_country")
     @classmethod

@@ -128,13 +128,21 @@ def test_checkpoint_then_verify_against_it(tmp_path, monkeypatch, scorer):
         anchor.write_text(anchor.read_text().replace('"claims": 1', '"claims": 2'))
         forged = CliRunner().invoke(cli, ["audit", "verify", "--checkpoint", str(anchor)])
         missing = CliRunner().invoke(cli, ["audit", "verify", "--checkpoint", str(tmp_path / "nope.json")])
+        monkeypatch.delenv("CLAIMS_AUDIT_KEY")
+        get_settings.cache_clear()
+        unkeyed = CliRunner().invoke(cli, ["audit", "verify", "--checkpoint", str(anchor)])
+        monkeypatch.setenv("CLAIMS_AUDIT_KEY", "short")
+        get_settings.cache_clear()
+        short = CliRunner().invoke(cli, ["audit", "verify"])
     finally:
         get_settings.cache_clear()
     assert taken.exit_code == 0 and "checkpoint of 1 chain heads" in taken.output, taken.output
     assert agreed.exit_code == 0 and "agreeing with 1 checkpoint(s)" in agreed.output, agreed.output
     assert forged.exit_code == 2 and "signature does not match" in forged.output, forged.output
     assert missing.exit_code == 2 and "cannot read checkpoint" in missing.output
-    assert "Traceback" not in forged.output + missing.output
+    assert unkeyed.exit_code == 2 and "set CLAIMS_AUDIT_KEY to check its signature" in unkeyed.output
+    assert short.exit_code == 2 and "at least 32 characters" in short.output, short.output
+    assert "Traceback" not in forged.output + missing.output + unkeyed.output + short.output
 
 
 def test_the_fast_field_text_is_exactly_the_canonical_json():

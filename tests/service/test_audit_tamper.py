@@ -216,5 +216,9 @@ def test_an_altered_checkpoint_is_refused(flow, client):
             checkpoints.check(session, forged, KEY)
         with pytest.raises(checkpoints.Unreadable, match="not a checkpoint"):
             checkpoints.check(session, {"heads": {}}, KEY)
+        with pytest.raises(checkpoints.Unreadable, match="set CLAIMS_AUDIT_KEY"):
+            checkpoints.check(session, checkpoint, None)  # signed, but nothing to check it with
+        with pytest.raises(checkpoints.Unreadable, match="unsigned"):
+            checkpoints.check(session, checkpoints.take(session, None), KEY)
         assert checkpoints.check(session, checkpoint, KEY) == []
         session.rollback()
