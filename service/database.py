@@ -67,6 +67,9 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+_inserts: dict[Any, Any] = {}
+
+
 def insert_built(session: Session, objects: Sequence[Base]) -> None:
     """INSERT objects built in memory, one statement per run of one class, in order; no unit of work.
 
@@ -86,8 +89,13 @@ def insert_built(session: Session, objects: Sequence[Base]) -> None:
         rows = [{key: obj.__dict__[key] for key in columns if key in obj.__dict__} for obj in built]
         if any(row.keys() != rows[0].keys() for row in rows):
             raise ValueError(f"{mapper.class_.__name__} objects set different attributes: {rows}")
-        # RETURNING makes the rows one multi-row INSERT (one round trip) on both databases.
         pk = mapper.primary_key[0]
-        statement = insert(mapper.local_table).returning(pk, sort_by_parameter_order=True)
+        statement = _inserts.get(mapper)
+        if statement is None:
+            # RETURNING makes the rows one multi-row INSERT (one round trip) on both databases.
+            # Built once per table: a statement keeps its cache key, so it is not worked out again.
+            statement = _inserts[mapper] = insert(mapper.local_table).returning(
+                pk, sort_by_parameter_order=True
+            )
         for obj, (new_id,) in zip(built, connection.execute(statement, rows), strict=True):
             setattr(obj, pk.key, new_id)
