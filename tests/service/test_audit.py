@@ -34,9 +34,9 @@ def test_a_replayed_decision_equals_its_record(flow, client):
     with client.app.state.runtime.sessions() as session:
         claim_row = session.scalar(select(Claim).where(Claim.claim_number == claim["claim_number"]))
         records = session.scalars(
-            select(DecisionRecord).where(
-                DecisionRecord.claim_id == claim_row.id, DecisionRecord.kind == "adjudication"
-            )
+            select(DecisionRecord)
+            .where(DecisionRecord.claim_id == claim_row.id, DecisionRecord.kind == "adjudication")
+            .order_by(DecisionRecord.seq)
         ).all()
         assert len(records) == 2
         for record in records:
