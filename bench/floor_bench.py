@@ -16,16 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import psutil
 from rich.console import Console
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from bench.common import machine, save
+from bench.common import machine, new_postgres_database, save
 from bench.load import Load, run
 from bench.service_bench import _cpu_seconds, _free_port, _prepare_model, _seed, _start
 
@@ -38,13 +35,7 @@ CPU_TARGET = 2.5
 def _fresh(url: str, data_dir: Path, name: str) -> str:
     if url.startswith("sqlite"):
         return f"sqlite:///{data_dir / f'{name}.db'}"
-    base = make_url(url)
-    database = f"{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
-    return base.set(database=database).render_as_string(hide_password=False)
+    return new_postgres_database(url, name)
 
 
 def _start_floor(url: str, port: int, log: Path) -> subprocess.Popen:

@@ -238,14 +238,11 @@ def main() -> None:
     import logging
     import os
     import tempfile
-    import uuid
     from pathlib import Path
 
     from rich.console import Console
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
 
-    from bench.common import machine, save
+    from bench.common import machine, new_postgres_database, save
     from risk_models import synth
     from risk_models.features import ClaimFeatures
     from risk_models.scorer import Scorer
@@ -261,13 +258,7 @@ def main() -> None:
     if not base:
         console.print("money path: no TEST_POSTGRES_URL (`make bench` starts PostgreSQL); skipped")
         return
-    url = make_url(base)
-    name = f"claims_money_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    target = url.set(database=name).render_as_string(hide_password=False)
+    target = new_postgres_database(base, "claims_money")
     engine = make_engine(target)
     upgrade(engine)
     engine.dispose()

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from service.audit import Broken, canonical
@@ -83,17 +83,17 @@ def check(session: Session, checkpoint: Any, key: bytes | None) -> list[Broken]:
             broken.append(Broken(number, seq, f"the chain is shorter than at {taken} ({now} < {seq})"))
         else:
             wanted[(stored[number][0], seq)] = (number, head)
+    # Only the checkpointed record of each claim is read, not its whole chain.
     found = {}
-    ids = sorted({cid for cid, _ in wanted})
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    pairs = sorted(wanted)
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start : start + 500]
         for cid, seq, record_hash in session.execute(
             select(DecisionRecord.claim_id, DecisionRecord.seq, DecisionRecord.record_hash).where(
-                DecisionRecord.claim_id.in_(chunk)
+                tuple_(DecisionRecord.claim_id, DecisionRecord.seq).in_(chunk)
             )
         ):
-            if (cid, seq) in wanted:
-                found[(cid, seq)] = record_hash
+            found[(cid, seq)] = record_hash
     for (cid, seq), (number, head) in wanted.items():
         if found.get((cid, seq)) != head:
             broken.append(Broken(number, seq, f"record {seq} differs from the one checkpointed at {taken}"))
