@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -14,6 +16,11 @@ from rich.console import Console
 
 from risk_models import cli as model_cli
 from rules import cli as rules_cli
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from service.config import Settings
 
 app = typer.Typer(help="Claims adjudication and fraud-risk service.", no_args_is_help=True)
 
@@ -82,6 +89,27 @@ def _settings():
         raise typer.Exit(2) from None
 
 
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[Session]:
+    """A unit of work on the configured database; one that cannot be opened or read (missing,
+    not migrated, unreachable) is a usage error of one line, not a traceback."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from service.database import make_engine, session_factory
+
+    url = settings.resolved_database_url
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    except (OperationalError, ProgrammingError) as exc:
+        where = make_url(url).render_as_string(hide_password=True)
+        _usage(f"cannot use the database {where}: {exc.orig} (set DATABASE_URL; run `claims db upgrade`)")
+    finally:
+        engine.dispose()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the Alembic migrations to the configured database."""
@@ -130,10 +158,9 @@ def audit_verify(
     from service import audit
     from service import checkpoints as anchors
     from service.claims.balances import reconcile
-    from service.database import make_engine, session_factory
 
     settings = _settings()
-    key = settings.audit_key.get_secret_value().encode() if settings.audit_key else None
+    key = settings.audit_secret
     saved = []
     for file in checkpoints or []:
         try:
@@ -142,8 +169,7 @@ def audit_verify(
             _usage(f"cannot read checkpoint {file}: {exc.strerror or exc}")
         except ValueError as exc:  # not JSON, or not text
             _usage(f"checkpoint {file} is not a JSON checkpoint file ({exc})")
-    engine = make_engine(settings.resolved_database_url)
-    with session_factory(engine)() as session:
+    with _database(settings) as session:
         count, broken = audit.verify(session, key)
         for file, checkpoint in saved:
             try:
@@ -176,12 +202,10 @@ def audit_checkpoint(
 ) -> None:
     """Write every chain head, signed with CLAIMS_AUDIT_KEY, for a second system to keep."""
     from service import checkpoints as anchors
-    from service.database import make_engine, session_factory
 
     settings = _settings()
-    key = settings.audit_key.get_secret_value().encode() if settings.audit_key else None
-    engine = make_engine(settings.resolved_database_url)
-    with session_factory(engine)() as session:
+    key = settings.audit_secret
+    with _database(settings) as session:
         taken = anchors.take(session, key)
     text = json.dumps(taken, indent=1, sort_keys=True)
     if out is None:
@@ -200,15 +224,13 @@ def audit_checkpoint(
 def audit_seal() -> None:
     """Seal the head of every chain not sealed yet with CLAIMS_AUDIT_KEY (after verifying them all)."""
     from service import audit
-    from service.database import make_engine, session_factory
 
     settings = _settings()
     if settings.audit_key is None:
         _usage("CLAIMS_AUDIT_KEY is not set: nothing to seal with")
-    engine = make_engine(settings.resolved_database_url)
-    with session_factory(engine)() as session:
+    with _database(settings) as session:
         try:
-            count = audit.seal(session, settings.audit_key.get_secret_value().encode())
+            count = audit.seal(session, settings.audit_secret)
         except ValueError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None

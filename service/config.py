@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def audit_secret(self) -> bytes | None:
+        """The audit key as the HMACs use it, or None when none is set."""
+        return self.audit_key.get_secret_value().encode() if self.audit_key else None
+
+    @property
     def resolved_database_url(self) -> str:
         """Return DATABASE_URL, or the embedded SQLite file under the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'claims.db').resolve()}"

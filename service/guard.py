@@ -47,14 +47,13 @@ def _target_problem(scope: Scope) -> DomainError | None:
     return None
 
 
-def _caller_problem(scope: Scope) -> DomainError | None:
+def _caller_problem(scope: Scope, headers: dict[bytes, bytes]) -> DomainError | None:
     if not scope["path"].startswith("/v1/"):
         return None
     app = scope.get("app")
     runtime = getattr(getattr(app, "state", None), "runtime", None)
     if runtime is None:
         return None
-    headers = dict(scope["headers"])
     try:
         scope.setdefault("state", {})[PRINCIPAL] = identify(
             runtime.keys,
@@ -66,8 +65,8 @@ def _caller_problem(scope: Scope) -> DomainError | None:
     return None
 
 
-def _length_problem(scope: Scope, limit: int) -> DomainError | None:
-    length = dict(scope["headers"]).get(b"content-length", b"")
+def _length_problem(headers: dict[bytes, bytes], limit: int) -> DomainError | None:
+    length = headers.get(b"content-length", b"")
     if length.isdigit() and int(length) > limit:
         return errors.PayloadTooLarge(f"bodies are limited to {limit} bytes")
     return None
@@ -85,8 +84,11 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = dict(scope["headers"])
         early = (
-            _target_problem(scope) or _caller_problem(scope) or _length_problem(scope, self.max_body_bytes)
+            _target_problem(scope)
+            or _caller_problem(scope, headers)
+            or _length_problem(headers, self.max_body_bytes)
         )
         if early is not None:
             await errors.render(early, scope["path"])(scope, receive, send)

@@ -57,7 +57,7 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
     """Create the runtime; store the shipped rulebook versions so decisions can be replayed."""
     db = db or make_engine(settings.resolved_database_url)
     # The audit key reaches each unit of work through its info, never through the database.
-    key = settings.audit_key.get_secret_value().encode() if settings.audit_key else None
+    key = settings.audit_secret
     sessions = session_factory(db, info={audit.KEY: key})
     model_error = None
     if scorer is None:

@@ -156,3 +156,20 @@ def test_the_fast_field_text_is_exactly_the_canonical_json():
     strings = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(12))) for _ in range(500)]
     for value in [None, True, False, 0, -7, 2**70, 1.25, {"b": 1, "a": [2]}, *strings]:
         assert _field_text(value) == canonical(value), repr(value)
+
+
+def test_audit_commands_on_a_database_they_cannot_use_say_so_in_one_line(tmp_path, monkeypatch):
+    from service.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    monkeypatch.setenv("CLAIMS_AUDIT_KEY", "k" * 40)
+    get_settings.cache_clear()
+    try:
+        results = [
+            CliRunner().invoke(cli, ["audit", command]) for command in ("verify", "checkpoint", "seal")
+        ]
+    finally:
+        get_settings.cache_clear()
+    for result in results:
+        assert result.exit_code == 2 and "run `claims db upgrade`" in result.output, result.output
+        assert "Traceback" not in result.output
