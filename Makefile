@@ -48,7 +48,7 @@ bench: $(VENV)/.installed-bench
 
 # The long fuzz run: 300 generated requests an operation and caller, on SQLite and PostgreSQL.
 fuzz: install-test
-	FUZZ_EXAMPLES=300 scripts/with-postgres $(BIN)/pytest -s -q tests/service/test_fuzz.py
+	FUZZ_EXAMPLES=300 FUZZ_STATEFUL_EXAMPLES=200 scripts/with-postgres $(BIN)/pytest -s -q tests/service/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) data bench/out

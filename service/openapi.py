@@ -70,6 +70,9 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     ),
 }
 ERRORS = (401, 403, 404, 409, 413, 422, 500)
+# What a client (and a stateful test) may call next with a claim: OpenAPI links from a report's
+# answer, and from a page of claims, to every operation on that claim.
+CLAIM_LINK = {"claim_number": "$response.body#/claim_number"}
 OPEN = ("/healthz", "/readyz")
 
 
@@ -106,6 +109,12 @@ def _document(app: FastAPI) -> dict[str, Any]:
     }
     schema["security"] = [{"ApiKey": []}, {"Bearer": []}]
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    on_a_claim = {
+        op["operationId"]: op
+        for path, ops in schema["paths"].items()
+        if path.startswith("/v1/claims/{claim_number}")
+        for op in ops.values()
+    }
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             description = (operation.get("description") or "").strip()
@@ -116,6 +125,21 @@ def _document(app: FastAPI) -> dict[str, Any]:
                 responses[str(status)] = {"description": title, "content": problem}
             if path in OPEN:
                 operation["security"] = []
+    report = schema["paths"]["/v1/claims"]["post"]["responses"]
+    links = {name: {"operationId": name, "parameters": CLAIM_LINK} for name in sorted(on_a_claim)}
+    for status in ("200", "201"):
+        report[status]["links"] = links
+    first = {"claim_number": "$response.body#/items/0/claim_number"}  # the first claim listed
+    schema["paths"]["/v1/claims"]["get"]["responses"]["200"]["links"] = {
+        name: {"operationId": name, "parameters": first} for name in sorted(on_a_claim)
+    }
+    # A policy just made is one a report can name.
+    schema["paths"]["/v1/policies"]["post"]["responses"]["201"]["links"] = {
+        "report_claim": {
+            "operationId": "report_claim",
+            "requestBody": {"policy_number": "$response.body#/policy_number"},
+        }
+    }
     return schema
 
 

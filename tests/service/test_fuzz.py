@@ -2,7 +2,8 @@
 answer must fit the schema the operation publishes.
 
 A bounded, seeded run in the suite on each database (a few dozen cases an operation, as an
-admin and as the claims system); `make fuzz` runs the long one.
+admin and as the claims system), and a stateful one that follows the contract's links from a
+page of claims and a new report to the operations on that claim; `make fuzz` runs both longer.
 """
 
 import os
@@ -63,3 +64,32 @@ def test_no_generated_request_gets_a_server_error(client, backend):
         assert len(counts) >= 30 and sum(counts.values()) >= 20 * examples, counts
         total = sum(counts.values())
         print(f"\n{backend}, as {who}: {total:,} generated requests to {len(counts)} operations, no 5xx")
+
+
+def test_following_the_links_from_claim_to_claim_operations_gets_no_server_error(client, backend, flow):
+    for _ in range(3):
+        flow.send_documents(flow.report())  # real claims for the links to lead to
+    schema = schemathesis.openapi.from_asgi("/openapi.json", Started(client.app))
+    calls: dict[tuple[str, int], int] = {}
+
+    class Walk(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers("admin")}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            checks = [not_a_server_error, response_schema_conformance]
+            case.validate_response(response, checks=checks, transport_kwargs=kwargs)
+
+        def after_call(self, response, case):
+            key = (case.operation.label, response.status_code)
+            calls[key] = calls.get(key, 0) + 1
+
+    examples = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "15"))
+    Walk.run(settings=settings(max_examples=examples, stateful_step_count=8, **FUZZ))
+    on_claims = {
+        op for (op, status) in calls if op.startswith(("GET", "POST", "PATCH")) and "{claim_number}" in op
+    }
+    reached = {op for (op, status) in calls if "{claim_number}" in op and status in (200, 201, 409)}
+    assert len(on_claims) >= 8 and reached, calls  # the links led to real claims, not only to 404s
+    assert all(status < 500 for _, status in calls)
+    print(f"\n{backend}, stateful: {sum(calls.values()):,} calls, {len(on_claims)} claim operations, no 5xx")
