@@ -83,8 +83,6 @@ class Combined:
 
     coverage: Any
     payable_cents: Any
-    amount_cents: Any  # before the cap at the remaining sum insured
-    base_cents: Any  # claimed less the deductible, at least 0
     severity: Any  # index into ROUTES
     review: Any
     investigate: Any
@@ -163,8 +161,6 @@ def _combine(
     return Combined(
         coverage=coverage,
         payable_cents=payable,
-        amount_cents=amount,
-        base_cents=base,
         severity=severity,
         review=xp.either(xp.any_of(fired, plan.review), undetermined),
         investigate=xp.any_of(fired, plan.investigate),
