@@ -54,12 +54,19 @@ class _PyfuncModel(mlflow.pyfunc.PythonModel):
         return pd.DataFrame({"score": scores, "band": self.model.bands.of_many(scores)})
 
 
+_exported: set[str] = set()  # the embedded stores this process pointed MLflow at
+
+
 def configure(data_dir: str | Path) -> str:
     """Point MLflow at MLFLOW_TRACKING_URI or the embedded store under data_dir."""
     data_dir = Path(data_dir).resolve()
-    external = os.environ.get("MLFLOW_TRACKING_URI")  # read first: set_tracking_uri exports it
+    # set_tracking_uri exports MLFLOW_TRACKING_URI: a value this process set is not the user's,
+    # so a second data directory in one process gets its own store.
+    external = os.environ.get("MLFLOW_TRACKING_URI")
+    external = None if external in _exported else external
     uri = external or f"sqlite:///{data_dir / 'mlflow.db'}"
     if not external:
+        _exported.add(uri)
         data_dir.mkdir(parents=True, exist_ok=True)
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="mlflow")

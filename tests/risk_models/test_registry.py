@@ -93,3 +93,20 @@ def test_scorer_loads_the_champion_once_and_scores(versions):
 def test_unknown_version_is_a_clear_error(versions):
     with pytest.raises(registry.RegistryError, match="no version or alias '999'"):
         registry.load("999")
+
+
+def test_a_second_data_directory_in_one_process_gets_its_own_store(tmp_path, monkeypatch):
+    import mlflow
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    before = mlflow.get_tracking_uri()
+    try:
+        first = registry.configure(tmp_path / "a")
+        second = registry.configure(tmp_path / "b")  # MLFLOW_TRACKING_URI now holds the first
+        assert first != second and mlflow.get_tracking_uri() == second
+        assert second.endswith(str(tmp_path / "b" / "mlflow.db"))
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'theirs.db'}")
+        assert registry.configure(tmp_path / "c") == f"sqlite:///{tmp_path / 'theirs.db'}"  # the user's wins
+    finally:
+        mlflow.set_tracking_uri(before)
+        mlflow.set_registry_uri(before)
