@@ -49,7 +49,7 @@ def main() -> None:
     )
     batch = synth.generate(BATCH, seed=9)
     t0 = clock()
-    scored = scorer.score_batch(batch)
+    scored = result.model.score_table(batch)
     batch_seconds = clock() - t0
     console.print(
         f"batch of {len(scored):,} claims: {batch_seconds:.2f} s = "

@@ -1,18 +1,23 @@
 """Features for the fraud-risk model, computed by one code path for batch and online scoring.
 
-A feature set reads its inputs through a `Source`: a DataFrame (batch, whole columns) or one
-claim's mapping (online, one-element arrays, strictly checked). The same numpy code then
-derives the features from either, so training and scoring cannot drift apart.
+A feature set reads its inputs through a `Source`: a DataFrame (batch, whole columns; see
+`frames`) or one claim's mapping (online, one-element arrays, strictly checked). The same numpy
+code then derives the features from either, so training and scoring cannot drift apart. This
+module imports no pandas, so a serving process that scores one claim at a time never loads it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Protocol
+from dataclasses import asdict, dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -40,53 +45,6 @@ class Source(Protocol):
 
     def flag(self, name: str, required: bool = True) -> np.ndarray:
         """Return a true/false column as 1.0/0.0 (NaN where absent)."""
-
-
-class FrameSource:
-    """Read whole columns of a DataFrame; a missing required column is an error."""
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-
-    def _column(self, name: str, required: bool) -> pd.Series | None:
-        if name in self.frame.columns:
-            return self.frame[name]
-        if required:
-            raise FeatureError(name, "column is missing")
-        return None
-
-    def number(self, name: str, required: bool = True) -> np.ndarray:
-        """Return a float column (NaN where absent or not a number)."""
-        col = self._column(name, required)
-        if col is None:
-            return np.full(len(self.frame), np.nan)
-        return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-    def days(self, name: str, required: bool = True) -> np.ndarray:
-        """Return a date column as float day numbers."""
-        col = self._column(name, required)
-        if col is None:
-            return np.full(len(self.frame), np.nan)
-        stamps = pd.to_datetime(col, errors="coerce", format="mixed")
-        out = (stamps.to_numpy(dtype="datetime64[D]") - EPOCH).astype(float)
-        out[stamps.isna().to_numpy()] = np.nan
-        return out
-
-    def category(self, name: str, required: bool = True) -> np.ndarray:
-        """Return a text column as objects, None where absent."""
-        col = self._column(name, required)
-        if col is None:
-            return np.full(len(self.frame), None, dtype=object)
-        values = col.astype(object).where(col.notna(), None)
-        return np.array([None if v is None else str(v) for v in values], dtype=object)
-
-    def flag(self, name: str, required: bool = True) -> np.ndarray:
-        """Return a true/false column as 1.0/0.0, NaN where absent."""
-        col = self._column(name, required)
-        if col is None:
-            return np.full(len(self.frame), np.nan)
-        mapped = col.map({True: 1.0, False: 0.0, "true": 1.0, "false": 0.0})  # 1 and 0 hash as True, False
-        return pd.to_numeric(mapped, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 class RecordSource:
@@ -163,17 +121,6 @@ class FeatureSet(Protocol):
         """Describe the feature set for the run's record."""
 
 
-def frame(features: FeatureSet, data: pd.DataFrame) -> pd.DataFrame:
-    """Compute features for a whole table (batch)."""
-    columns = features.compute(FrameSource(data))
-    out = {n: columns[n] for n in features.numeric}
-    for name in features.categorical:
-        # Object dtype with NaN for absent values: what sklearn's encoders and imputers expect.
-        values = columns[name]
-        out[name] = pd.Series(np.where(pd.isna(values), np.nan, values), dtype=object)
-    return pd.DataFrame(out, index=pd.RangeIndex(len(data)))
-
-
 def record(features: FeatureSet, claim: Mapping[str, Any]) -> dict[str, Any]:
     """Compute features for one claim (online); raise FeatureError naming a bad field."""
     columns = features.compute(RecordSource(claim))
@@ -223,6 +170,8 @@ class ClaimFeatures:
 
     def fit(self, data: pd.DataFrame) -> ClaimFeatures:
         """Learn the typical claimed amount per product and peril."""
+        import pandas as pd  # training only: serving restores a fitted set with `restore`
+
         keys = data["product"].astype(str) + "/" + data["peril"].astype(str)
         amounts = pd.to_numeric(data["claimed_amount"], errors="coerce")
         self.typical = {str(k): float(v) for k, v in amounts.groupby(keys).median().items()}
@@ -265,3 +214,82 @@ class ClaimFeatures:
             "numeric": list(self.numeric),
             "categorical": list(self.categorical),
         }
+
+
+@dataclass(frozen=True)
+class Role:
+    """What the generic mode does with one column, and why."""
+
+    column: str
+    role: str  # numeric | categorical | date | dropped | label
+    reason: str
+
+
+class TableColumns:
+    """Features of an arbitrary claims table, given each column's role (see `tabular`)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.roles: list[Role] = []
+        self.numeric: tuple[str, ...] = ()
+        self.categorical: tuple[str, ...] = ()
+        self.dates: tuple[str, ...] = ()
+        self.inputs: tuple[str, ...] = ()
+
+    def compute(self, source: Source) -> dict[str, np.ndarray]:
+        """Derive the table's features from a source."""
+        out: dict[str, np.ndarray] = {}
+        diffs = set(self.numeric) - {r.column for r in self.roles}
+        for name in self.numeric:
+            if name not in diffs:
+                out[name] = source.number(name, required=False)
+        days = {d: source.days(d, required=False) for d in self.dates}
+        for a, b in combinations(self.dates, 2):
+            out[f"days_{a}_to_{b}"] = days[b] - days[a]
+        for name in self.categorical:
+            out[name] = source.category(name, required=False)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """Describe the roles chosen for every column."""
+        return {
+            "kind": "table",
+            "numeric": list(self.numeric),
+            "categorical": list(self.categorical),
+            "roles": [asdict(r) for r in self.roles],
+        }
+
+
+def state(features: FeatureSet) -> dict[str, Any]:
+    """Return a fitted feature set as plain JSON-ready data (what `restore` reads back)."""
+    if isinstance(features, ClaimFeatures):
+        return {"kind": "claims", "typical": dict(features.typical), "overall": features.overall}
+    if isinstance(features, TableColumns):
+        return {
+            "kind": "table",
+            "label": features.label,
+            "roles": [asdict(r) for r in features.roles],
+            "numeric": list(features.numeric),
+            "categorical": list(features.categorical),
+            "dates": list(features.dates),
+            "inputs": list(features.inputs),
+        }
+    raise TypeError(f"no plain state for feature set {type(features).__name__}")
+
+
+def restore(data: Mapping[str, Any]) -> FeatureSet:
+    """Rebuild a fitted feature set from `state`'s data."""
+    if data["kind"] == "claims":
+        claims = ClaimFeatures()
+        claims.typical = {str(k): float(v) for k, v in data["typical"].items()}
+        claims.overall = float(data["overall"])
+        return claims
+    if data["kind"] == "table":
+        table = TableColumns(data["label"])
+        table.roles = [Role(**r) for r in data["roles"]]
+        table.numeric = tuple(data["numeric"])
+        table.categorical = tuple(data["categorical"])
+        table.dates = tuple(data["dates"])
+        table.inputs = tuple(data["inputs"])
+        return table
+    raise ValueError(f"unknown feature set kind {data['kind']!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,28 +10,12 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from risk_models import features as F
+from risk_models import frames
+from risk_models.serving import Bands, Factor, ServingModel
+
+__all__ = ["BANDS", "Bands", "Factor", "FraudRiskModel"]
 
 BANDS = ("low", "medium", "high")
-
-
-@dataclass(frozen=True)
-class Bands:
-    """Score thresholds: at or above `high` is high, at or above `medium` is medium."""
-
-    medium: float
-    high: float
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.medium <= self.high <= 1:
-            raise ValueError("band thresholds must satisfy 0 <= medium <= high <= 1")
-
-    def of(self, score: float) -> str:
-        """Return the band of one score."""
-        return "high" if score >= self.high else "medium" if score >= self.medium else "low"
-
-    def of_many(self, scores: np.ndarray) -> np.ndarray:
-        """Return the bands of many scores."""
-        return np.where(scores >= self.high, "high", np.where(scores >= self.medium, "medium", "low"))
 
 
 @dataclass
@@ -59,7 +42,7 @@ class FraudRiskModel:
 
     def feature_frame(self, data: pd.DataFrame) -> pd.DataFrame:
         """Compute the features of a table of claims."""
-        return F.frame(self.features, data)
+        return frames.frame(self.features, data)
 
     def raw_scores(self, feature_frame: pd.DataFrame) -> np.ndarray:
         """Return uncalibrated log-odds for a feature table."""
@@ -80,72 +63,30 @@ class FraudRiskModel:
         gains = booster.feature_importance(importance_type="gain")
         return dict(zip(self.feature_names, (float(g) for g in gains), strict=True))
 
+    def score_table(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Score a table of claims at once (no factors): columns score and band."""
+        scores = self.score_frame(data)
+        return pd.DataFrame(
+            {"score": np.round(scores, 6), "band": self.bands.of_many(scores)}, index=data.index
+        )
 
-@dataclass(frozen=True)
-class Factor:
-    """One feature's contribution to one claim's score."""
-
-    feature: str
-    value: Any
-    contribution: float
-    direction: str  # "raises" or "lowers"
-
-
-class OnlineScorer:
-    """Score one claim without DataFrames: the fitted encoder compiled to dict lookups.
-
-    The ColumnTransformer passes numeric features through and ordinal-encodes categories;
-    here that is a float copy and one dict lookup per category (unknown or absent: NaN,
-    which LightGBM treats as missing, as the OrdinalEncoder is configured to).
-    """
-
-    def __init__(self, model: FraudRiskModel) -> None:
-        self.model = model
-        encoder = model.pipeline[0].named_transformers_["cat"]
-        self.codes = [
+    def serving(self, version: str = "") -> ServingModel:
+        """Return the form a serving process scores with (see `serving`)."""
+        encoder = self.pipeline[0].named_transformers_["cat"]
+        codes = [
             {str(c): float(i) for i, c in enumerate(cats) if not _missing(c)} for cats in encoder.categories_
         ]
-        self.booster = model.pipeline[-1].booster_
-        self.n_numeric = len(model.features.numeric)
-
-    def encode(self, values: Mapping[str, Any]) -> np.ndarray:
-        """Encode one claim's features as the pipeline would, as a 1-row array."""
-        numeric = [values[n] for n in self.model.features.numeric]
-        cats = [
-            np.nan if _missing(values[n]) else codes.get(values[n], np.nan)
-            for n, codes in zip(self.model.features.categorical, self.codes, strict=True)
-        ]
-        return np.array([[*numeric, *cats]], dtype=float)
-
-    def score(self, claim: Mapping[str, Any], top: int = 5) -> tuple[float, str, list[Factor]]:
-        """Return calibrated score, band and the top contributing factors for one claim."""
-        values = F.record(self.model.features, claim)
-        row = self.encode(values)
-        contrib = self.booster.predict(row, pred_contrib=True, num_threads=1)[0]
-        raw = float(contrib.sum())  # TreeSHAP contributions plus bias add up to the raw score
-        score = float(self.model.calibrate(np.array([raw]))[0])
-        order = np.argsort(-np.abs(contrib[:-1]), kind="stable")[:top]
-        names = self.model.feature_names
-        factors = [
-            Factor(
-                names[i],
-                _plain(values[names[i]]),
-                round(float(contrib[i]), 6),
-                "raises" if contrib[i] > 0 else "lowers",
-            )
-            for i in order
-            if contrib[i] != 0
-        ]
-        return score, self.model.bands.of(score), factors
+        return ServingModel(
+            features=self.features,
+            codes=codes,
+            booster_text=self.pipeline[-1].booster_.model_to_string(),
+            calibration_x=np.asarray(self.calibration_x, dtype=float),
+            calibration_y=np.asarray(self.calibration_y, dtype=float),
+            bands=self.bands,
+            label=self.label,
+            version=version,
+        )
 
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value

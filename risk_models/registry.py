@@ -54,19 +54,20 @@ class _PyfuncModel(mlflow.pyfunc.PythonModel):
         return pd.DataFrame({"score": scores, "band": self.model.bands.of_many(scores)})
 
 
-_exported: set[str] = set()  # the embedded stores this process pointed MLflow at
+# The embedded store's URI this process (or the one that started it) pointed MLflow at:
+# set_tracking_uri exports MLFLOW_TRACKING_URI, and a value set here is not the user's, so a
+# second data directory (in this process or in a child such as `export`) gets its own store.
+OWN_URI = "RISK_MODELS_EMBEDDED_TRACKING_URI"
 
 
 def configure(data_dir: str | Path) -> str:
     """Point MLflow at MLFLOW_TRACKING_URI or the embedded store under data_dir."""
     data_dir = Path(data_dir).resolve()
-    # set_tracking_uri exports MLFLOW_TRACKING_URI: a value this process set is not the user's,
-    # so a second data directory in one process gets its own store.
     external = os.environ.get("MLFLOW_TRACKING_URI")
-    external = None if external in _exported else external
+    external = None if external == os.environ.get(OWN_URI) else external
     uri = external or f"sqlite:///{data_dir / 'mlflow.db'}"
     if not external:
-        _exported.add(uri)
+        os.environ[OWN_URI] = uri
         data_dir.mkdir(parents=True, exist_ok=True)
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="mlflow")

@@ -1,19 +1,19 @@
 """Score claims with the registered champion: a calibrated score, a band and its factors.
 
-The model is loaded once; each claim is then scored without DataFrames (see OnlineScorer).
-The score is advisory: it routes a claim to investigation, it never denies one.
+A `Scorer` holds a `ServingModel`, so scoring one claim needs only numpy and LightGBM's
+library. The score is advisory: it routes a claim to investigation, it never denies one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+from risk_models.serving import Bands, Factor, ServingModel
 
-from risk_models.model import Bands, Factor, FraudRiskModel, OnlineScorer
+if TYPE_CHECKING:
+    from risk_models.model import FraudRiskModel
 
 MODEL_NAME = "fraud-risk"
 
@@ -34,23 +34,31 @@ class RiskScore:
 
 
 class Scorer:
-    """Scores claims with one loaded model; bands may be tuned without retraining."""
+    """Scores claims one at a time with one loaded model; bands may be tuned without retraining."""
 
-    def __init__(self, model: FraudRiskModel, version: str, bands: Bands | None = None, top: int = 5) -> None:
+    def __init__(
+        self, model: ServingModel | FraudRiskModel, version: str, bands: Bands | None = None, top: int = 5
+    ) -> None:
+        serving = model if isinstance(model, ServingModel) else model.serving(version)
         if bands is not None:
-            model = replace(model, bands=bands)
-        self.model = model
+            serving = replace(serving, bands=bands)
+        self.model = serving
         self.version = version
         self.top = top
-        self._online = OnlineScorer(model)
 
     @classmethod
     def from_registry(cls, ref: str = "champion", bands: Bands | None = None) -> Scorer:
-        """Load a registered version or alias (e.g. models:/fraud-risk@champion) once."""
-        from risk_models import registry  # mlflow is heavy; only this path needs it
+        """Load a registered version or alias (e.g. models:/fraud-risk@champion) in this process."""
+        from risk_models import registry  # imports MLflow: a serving process uses `from_json`
 
         model, version = registry.load(ref)
         return cls(model, version, bands)
+
+    @classmethod
+    def from_json(cls, text: str, bands: Bands | None = None) -> Scorer:
+        """Load a model from its serving document (see `risk_models.export`)."""
+        model = ServingModel.from_json(text)
+        return cls(model, model.version, bands)
 
     @property
     def bands(self) -> Bands:
@@ -59,13 +67,5 @@ class Scorer:
 
     def score(self, claim: Mapping[str, Any]) -> RiskScore:
         """Score one claim with its top factors; raise FeatureError naming a bad field."""
-        score, band, factors = self._online.score(claim, top=self.top)
+        score, band, factors = self.model.score(claim, top=self.top)
         return RiskScore(round(score, 6), band, factors, MODEL_NAME, self.version)
-
-    def score_batch(self, claims: pd.DataFrame) -> pd.DataFrame:
-        """Score a table of claims at once (no factors): columns score and band."""
-        scores = self.model.score_frame(claims)
-        return pd.DataFrame(
-            {"score": np.round(scores, 6), "band": self.model.bands.of_many(scores)},
-            index=claims.index,
-        )

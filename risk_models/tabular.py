@@ -9,15 +9,13 @@ dropped because combined with calendar fields they act as a label proxy.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from risk_models.features import FeatureSet, Source
+from risk_models.features import Role, TableColumns
 
 MISSING_MARKERS = ["", "?", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "#N/A", "-"]
 POSITIVE = {"y", "yes", "true", "t", "1", "fraud", "fraudulent", "confirmed_fraud"}
@@ -29,15 +27,6 @@ _ID_HINT = re.compile(
 )
 _TIME_HINT = re.compile(r"incident|loss|accident|claim|report|event", re.IGNORECASE)
 MAX_LEVELS = 200
-
-
-@dataclass(frozen=True)
-class Role:
-    """What the generic mode does with one column, and why."""
-
-    column: str
-    role: str  # numeric | categorical | date | dropped | label
-    reason: str
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -109,16 +98,8 @@ def pick_time_column(data: pd.DataFrame, roles: list[Role]) -> str | None:
     return max(candidates, key=lambda c: (latest[c], c))
 
 
-class TableFeatures(FeatureSet):
+class TableFeatures(TableColumns):
     """Features of an arbitrary claims table, roles learned from the fitting data."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.roles: list[Role] = []
-        self.numeric: tuple[str, ...] = ()
-        self.categorical: tuple[str, ...] = ()
-        self.dates: tuple[str, ...] = ()
-        self.inputs: tuple[str, ...] = ()
 
     def assign(self, data: pd.DataFrame) -> TableFeatures:
         """Decide every column's role (call before splitting, so roles see the whole table)."""
@@ -135,26 +116,3 @@ class TableFeatures(FeatureSet):
         if not self.numeric and not self.categorical:
             raise ValueError("no usable feature columns left after dropping id-like columns")
         return self
-
-    def compute(self, source: Source) -> dict[str, np.ndarray]:
-        """Derive the table's features from a source."""
-        out: dict[str, np.ndarray] = {}
-        diffs = set(self.numeric) - {r.column for r in self.roles}
-        for name in self.numeric:
-            if name not in diffs:
-                out[name] = source.number(name, required=False)
-        days = {d: source.days(d, required=False) for d in self.dates}
-        for a, b in combinations(self.dates, 2):
-            out[f"days_{a}_to_{b}"] = days[b] - days[a]
-        for name in self.categorical:
-            out[name] = source.category(name, required=False)
-        return out
-
-    def describe(self) -> dict[str, Any]:
-        """Describe the roles chosen for every column."""
-        return {
-            "kind": "table",
-            "numeric": list(self.numeric),
-            "categorical": list(self.categorical),
-            "roles": [r.__dict__ for r in self.roles],
-        }

@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from risk_models import drift, evaluate
+from risk_models import drift, evaluate, frames
 from risk_models import features as F
 from risk_models.model import Bands, FraudRiskModel
 
@@ -199,7 +199,7 @@ def train(
     step("features")
     if hasattr(features, "fit"):
         features.fit(data.iloc[fit_idx])
-    x_all = F.frame(features, data)
+    x_all = frames.frame(features, data)
     x_fit, x_cal, x_hold = (x_all.iloc[i] for i in (fit_idx, cal_idx, hold_idx))
     y_fit, y_cal, y_hold = (y_all[i] for i in (fit_idx, cal_idx, hold_idx))
 

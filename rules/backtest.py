@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rules import batch
+from rules.charts import figure, figure_png
 from rules.rulebook import Rulebook
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 EXAMPLES = 25
 
@@ -145,23 +140,6 @@ def backtest(baseline: Rulebook, candidate: Rulebook, claims: pd.DataFrame) -> d
         }
     report["_payable_delta_cents"] = (new.payable_cents - old.payable_cents)[any_change].tolist()[:50_000]
     return report
-
-
-def figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """A figure with one axes, drawn without pyplot: no backend is chosen and nothing global is
-    kept, so importing this module neither imports matplotlib nor changes a notebook's charts."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    return fig, fig.subplots()
-
-
-def figure_png(fig: Figure) -> str:
-    """Render a figure as base64 PNG for an inline <img>."""
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=90)
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def to_json(report: dict[str, Any]) -> str:

@@ -40,14 +40,17 @@ class Runtime:
 
 
 def load_scorer(settings: Settings) -> tuple[Scorer | None, str | None]:
-    """Load the champion model once, or say why not (the service runs without scores)."""
+    """Load the champion model once, or say why not (the service runs without scores).
+
+    The registry is read by a short-lived child process (`risk_models.export`), so a worker
+    never imports MLflow, scikit-learn or pandas just to score claims.
+    """
     if not settings.load_model:
         return None, "model loading disabled"
     try:
-        from risk_models import registry
+        from risk_models import export
 
-        registry.configure(settings.data_dir)
-        return Scorer.from_registry(settings.model_ref), None
+        return Scorer.from_json(export.document(settings.data_dir, settings.model_ref)), None
     except Exception as exc:
         log.warning("fraud-risk model not loaded: %s", exc)
         return None, str(exc)

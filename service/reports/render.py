@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from rich.console import Group
 from rich.table import Table
 
-from rules.backtest import figure, figure_png
+from rules.charts import figure, figure_png
 
 Rows = list[dict[str, Any]]
 

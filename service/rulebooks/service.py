@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.backtest import backtest as run_backtest
-from rules.backtest import to_json
 from rules.engine import RulesEngine
 from rules.rulebook import Rulebook, RulebookError, loads
 from rules.testing import Table, run_case
@@ -26,6 +24,9 @@ from service.models.rulebooks import RulebookActivation, RulebookEvent, Rulebook
 from service.rulebooks import schedule
 from service.rulebooks.store import RulebookStore
 from service.security import Principal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def event(session: Session, version: RulebookVersion, action: str, who: str, **detail: Any) -> None:
@@ -192,6 +193,8 @@ def view(session: Session, version: RulebookVersion, with_diff: bool = False) ->
 
 def history_facts(session: Session, book: Rulebook) -> pd.DataFrame:
     """Every stored claim of the product line as rule facts, with its investigation outcome."""
+    import pandas as pd  # backtests only: a serving worker never loads pandas for intake
+
     outcomes = dict(session.execute(select(Investigation.claim_id, Investigation.status)).all())
     rows = []
     for claim in session.scalars(select(Claim).where(Claim.product == book.name).order_by(Claim.id)):
@@ -214,7 +217,8 @@ def backtest(session: Session, version: RulebookVersion, who: Principal) -> dict
     claims = history_facts(session, candidate)
     if claims.empty:
         raise Conflict(f"no stored {version.name} claims to backtest on", field="name")
-    import json
+    from rules.backtest import backtest as run_backtest
+    from rules.backtest import to_json
 
     report = json.loads(to_json(run_backtest(baseline, candidate, claims)))
     version.backtest = report

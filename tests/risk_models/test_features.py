@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from risk_models import features as F
+from risk_models import frames
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +15,7 @@ def fitted(claims):
 
 def test_batch_and_online_features_are_identical(claims, fitted):
     sample = claims.sample(300, random_state=1)
-    batch = F.frame(fitted, sample)
+    batch = frames.frame(fitted, sample)
     online = pd.DataFrame([F.record(fitted, row) for row in sample.to_dict("records")])
     for name in batch.columns:
         if batch[name].dtype == object:
@@ -60,7 +61,7 @@ def test_optional_fields_may_be_absent(claims, fitted):
 
 def test_batch_names_a_missing_column(claims, fitted):
     with pytest.raises(F.FeatureError, match="claimed_amount: column is missing"):
-        F.frame(fitted, claims.drop(columns=["claimed_amount"]))
+        frames.frame(fitted, claims.drop(columns=["claimed_amount"]))
 
 
 def test_derived_values(fitted):

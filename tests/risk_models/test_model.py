@@ -1,13 +1,16 @@
 """Model tests: train on small generated data (seconds), check quality and behaviour."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from risk_models import synth
-from risk_models.features import ClaimFeatures, FeatureError
-from risk_models.model import Bands, OnlineScorer
+from risk_models.features import ClaimFeatures, FeatureError, record
+from risk_models.model import Bands
 from risk_models.scorer import Scorer
+from risk_models.serving import ServingModel
 from risk_models.train import TrainConfig, train
 
 pytestmark = pytest.mark.model
@@ -46,27 +49,44 @@ def test_training_twice_gives_the_same_numbers(claims):
 def test_online_and_batch_scores_agree(trained):
     scorer = Scorer(trained.model, "test")
     sample = trained.holdout.head(300)
-    batch = scorer.score_batch(sample)
+    batch = trained.model.score_table(sample)
     online = [scorer.score(row) for row in sample.to_dict("records")]
     np.testing.assert_allclose(batch["score"], [s.score for s in online], atol=1e-6)
     assert list(batch["band"]) == [s.band for s in online]
 
 
-def test_factors_are_this_claims_contributions(trained):
-    online = OnlineScorer(trained.model)
-    row = trained.holdout.iloc[0].to_dict()
-    encoded = online.encode(
-        __import__("risk_models.features", fromlist=["record"]).record(trained.model.features, row)
-    )
-    contrib = online.booster.predict(encoded, pred_contrib=True)[0]
-    raw = online.booster.predict(encoded, raw_score=True)[0]
-    assert contrib.sum() == pytest.approx(raw)
-    _, _, factors = online.score(row, top=3)
+def test_factors_are_lightgbms_own_contributions(trained):
+    serving = trained.model.serving("test")
+    booster = trained.model.pipeline[-1].booster_
+    rows = trained.holdout.head(50).to_dict("records")
+    for row in rows:
+        encoded = serving.encode(record(trained.model.features, row))
+        expected = booster.predict(encoded[None, :], pred_contrib=True, num_threads=1)[0]
+        np.testing.assert_array_equal(serving._booster.contributions(encoded), expected)
+        raw = booster.predict(encoded[None, :], raw_score=True, num_threads=1)[0]
+        assert expected.sum() == pytest.approx(raw)
+    _, _, factors = serving.score(rows[0], top=3)
     assert len(factors) == 3
     assert [abs(f.contribution) for f in factors] == sorted(
         (abs(f.contribution) for f in factors), reverse=True
     )
     assert all(f.direction == ("raises" if f.contribution > 0 else "lowers") for f in factors)
+
+
+def test_the_serving_document_scores_exactly_as_the_trained_model(trained):
+    scorer = Scorer(trained.model, "7")
+    again = Scorer.from_json(scorer.model.to_json())
+    assert again.version == "7"
+    for row in trained.holdout.head(100).to_dict("records"):
+        assert again.score(row) == scorer.score(row)
+
+
+def test_a_serving_document_of_another_format_is_refused(trained):
+    document = json.loads(trained.model.serving().to_json())
+    with pytest.raises(ValueError, match="format"):
+        ServingModel.from_json(json.dumps({**document, "format": 99}))
+    with pytest.raises(ValueError, match="features"):
+        ServingModel.from_json(json.dumps({**document, "codes": document["codes"][:-1]}))
 
 
 def test_ids_do_not_change_the_score(trained):

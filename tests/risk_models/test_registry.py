@@ -1,8 +1,12 @@
 """The real MLflow registry on an embedded SQLite store in a temporary folder."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
-from risk_models import registry, synth
+from risk_models import export, registry, synth
 from risk_models.features import ClaimFeatures
 from risk_models.scorer import Scorer
 from risk_models.train import TrainConfig, train
@@ -88,6 +92,42 @@ def test_scorer_loads_the_champion_once_and_scores(versions):
     assert 0 <= result.score <= 1 and result.band in ("low", "medium", "high")
     assert result.model_name == "fraud-risk" and result.model_version == good
     assert result.factors
+
+
+SERVING_WORKER = """
+import json, sys
+import service.main
+from service.config import Settings
+from service.runtime import load_scorer
+
+scorer, error = load_scorer(Settings(data_dir=sys.argv[1]))
+heavy = sorted(m for m in ("mlflow", "sklearn", "scipy", "pandas", "lightgbm", "pyarrow") if m in sys.modules)
+from risk_models import synth  # imports pandas: after the check above
+
+claims = synth.generate(20, seed=9).to_dict("records")
+print(json.dumps({"error": error, "version": scorer.version, "heavy": heavy,
+                  "scores": [scorer.score(c).to_dict() for c in claims]}, default=str))
+"""
+
+
+def test_a_serving_worker_loads_the_champion_without_mlflow_sklearn_or_pandas(store, versions):
+    good, _ = versions
+    done = subprocess.run(
+        [sys.executable, "-c", SERVING_WORKER, str(store)], capture_output=True, text=True, check=True
+    )
+    worker = json.loads(done.stdout)
+    assert worker["error"] is None and worker["version"] == good
+    assert worker["heavy"] == []
+    here = Scorer.from_registry("champion")
+    expected = [here.score(c).to_dict() for c in synth.generate(20, seed=9).to_dict("records")]
+    assert worker["scores"] == json.loads(json.dumps(expected, default=str))
+
+
+def test_a_serving_document_that_cannot_be_had_says_why_in_one_line(store, versions):
+    with pytest.raises(
+        export.ExportError, match=r"^RegistryError: fraud-risk has no version or alias 'king'$"
+    ):
+        export.document(store, "king")
 
 
 def test_unknown_version_is_a_clear_error(versions):
