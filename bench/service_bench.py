@@ -33,6 +33,7 @@ from bench.load import KEYS, Load, fnol, run
 
 RATE = 100  # claims per second, the target arrival rate
 TARGET_P99_MS = 50  # intake p99 at RATE on PostgreSQL
+TARGET_WORKER_MB = 250  # a serving worker with the model loaded
 RATE_SECONDS = 20
 WARMUP_SECONDS = 5
 SATURATION = (8, 16, 32)
@@ -110,6 +111,13 @@ def _start(url: str, data_dir: Path, port: int, log_path: Path) -> subprocess.Po
         time.sleep(0.5)
     server.terminate()
     raise RuntimeError(f"service did not become ready; see {log_path}")
+
+
+def _worker_rss(server: subprocess.Popen) -> list[float]:
+    """Resident memory of each serving worker (the server's Python children), in MB."""
+    children = psutil.Process(server.pid).children(recursive=True)
+    workers = [p for p in children if "python" in p.name().lower()]
+    return sorted(p.memory_info().rss / 2**20 for p in workers)
 
 
 def _cpu_seconds(processes: list[psutil.Process]) -> float:
@@ -229,6 +237,13 @@ def _backend(console: Console, name: str, url: str, data_dir: Path) -> dict:
                 for step, v in steps.items()
                 if v
             )
+        )
+        out["worker_rss_mb"] = _worker_rss(server)
+        console.print(
+            "  worker memory after the run (model loaded): "
+            + ", ".join(f"{mb:.0f} MB" for mb in out["worker_rss_mb"])
+            + f" (target <= {TARGET_WORKER_MB} MB: "
+            + ("met)" if max(out["worker_rss_mb"]) <= TARGET_WORKER_MB else "NOT met)")
         )
     finally:
         server.terminate()

@@ -302,8 +302,7 @@ def serve(
 ) -> None:
     """Start the HTTP service."""
     import shutil
-
-    import uvicorn
+    import sys
 
     settings = _settings()  # refuse bad configuration here, not in every worker's start-up
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -312,15 +311,9 @@ def serve(
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-    uvicorn.run(
-        "service.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        timeout_keep_alive=keep_alive,
-        access_log=False,  # requests are logged as JSON by the app
-    )
+    # A fresh interpreter whose main module is small: the workers re-import it (see service.serve).
+    command = ["-m", "service.serve", "--host", host, "--port", str(port), "--workers", str(workers)]
+    os.execv(sys.executable, [sys.executable, *command, "--keep-alive", str(keep_alive)])
 
 
 @app.command()
