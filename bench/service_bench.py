@@ -114,10 +114,14 @@ def _start(url: str, data_dir: Path, port: int, log_path: Path) -> subprocess.Po
 
 
 def _worker_rss(server: subprocess.Popen) -> list[float]:
-    """Resident memory of each serving worker (the server's Python children), in MB."""
-    children = psutil.Process(server.pid).children(recursive=True)
-    workers = [p for p in children if "python" in p.name().lower()]
-    return sorted(p.memory_info().rss / 2**20 for p in workers)
+    """Resident memory of each serving worker, in MB: the children with LightGBM's library mapped
+    (the model is loaded), not uvicorn's resource tracker."""
+    workers = []
+    for child in psutil.Process(server.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any("lib_lightgbm" in m.path for m in child.memory_maps()):
+                workers.append(child.memory_info().rss / 2**20)
+    return sorted(workers) or [float("nan")]
 
 
 def _cpu_seconds(processes: list[psutil.Process]) -> float:

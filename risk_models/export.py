@@ -1,17 +1,20 @@
 """A registered model's serving document, produced by a short-lived process.
 
-A serving worker calls `document(data_dir, ref)`: it runs `python -m risk_models.export`,
+A serving process calls `document(data_dir, ref)`: it runs `python -m risk_models.export`,
 which imports MLflow, resolves the alias, loads the model and prints its serving document
-(see `serving`). The worker then holds numpy and LightGBM's library only; MLflow,
-scikit-learn and pandas (about 230 MB) stay in the process that exits.
+(see `serving`). The caller then holds numpy and LightGBM's library only; MLflow,
+scikit-learn and pandas stay in the process that exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+REFUSED = "export refused: "  # marks the child's one-line reason among any warnings on stderr
 
 
 class ExportError(RuntimeError):
@@ -20,14 +23,23 @@ class ExportError(RuntimeError):
 
 def document(data_dir: str | Path, ref: str = "champion", timeout: float = 300) -> str:
     """Return the serving document of a registered version or alias, from a child process."""
-    command = [sys.executable, "-m", "risk_models.export", "--data-dir", str(data_dir), ref]
+    command = [sys.executable, "-m", "risk_models.export", "--data-dir", str(data_dir), "--", ref]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            command, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         raise ExportError(f"the registry gave no answer within {timeout:.0f} s") from None
     if done.returncode != 0:
+        reasons = [line for line in done.stderr.splitlines() if line.startswith(REFUSED)]
         lines = done.stderr.strip().splitlines()
-        raise ExportError(lines[-1] if lines else f"the export ended with code {done.returncode}")
+        raise ExportError(
+            reasons[-1].removeprefix(REFUSED)
+            if reasons
+            else (lines[-1] if lines else f"exit {done.returncode}")
+        )
+    if not done.stdout.startswith("{"):
+        raise ExportError(f"the export printed no serving document: {done.stdout[:80]!r}")
     return done.stdout
 
 
@@ -37,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ref", help="a version number or an alias such as champion")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="the embedded store's folder")
     args = parser.parse_args(argv)
+    # Only the document goes to standard output: anything a library prints (LightGBM's log hook
+    # prints to stdout) goes to standard error instead.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     from risk_models import registry  # only this process imports MLflow
 
     try:
@@ -44,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         model, version = registry.load(args.ref)
         text = model.serving(version).to_json()
     except Exception as exc:  # one line for the serving process to report, never a traceback
-        print(f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        print(REFUSED + f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return 1
-    sys.stdout.write(text)
+    with out:
+        out.write(text)
     return 0
 
 

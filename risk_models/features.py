@@ -261,10 +261,16 @@ class TableColumns:
 
 
 def state(features: FeatureSet) -> dict[str, Any]:
-    """Return a fitted feature set as plain JSON-ready data (what `restore` reads back)."""
-    if isinstance(features, ClaimFeatures):
+    """Return a fitted feature set as plain JSON-ready data (what `restore` reads back).
+
+    Exact classes only: a subclass may compute other features or hold other state, and restoring
+    it as its base class would serve features the model was not trained on.
+    """
+    from risk_models import tabular  # its TableFeatures only adds how the roles are learned
+
+    if type(features) is ClaimFeatures:
         return {"kind": "claims", "typical": dict(features.typical), "overall": features.overall}
-    if isinstance(features, TableColumns):
+    if type(features) in (TableColumns, tabular.TableFeatures):
         return {
             "kind": "table",
             "label": features.label,

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from risk_models import features as F
 from risk_models import frames
-from risk_models.serving import Bands, Factor, ServingModel
+from risk_models.serving import Bands, Factor, ServingModel, missing
 
 __all__ = ["BANDS", "Bands", "Factor", "FraudRiskModel"]
 
@@ -74,7 +74,7 @@ class FraudRiskModel:
         """Return the form a serving process scores with (see `serving`)."""
         encoder = self.pipeline[0].named_transformers_["cat"]
         codes = [
-            {str(c): float(i) for i, c in enumerate(cats) if not _missing(c)} for cats in encoder.categories_
+            {str(c): float(i) for i, c in enumerate(cats) if not missing(c)} for cats in encoder.categories_
         ]
         return ServingModel(
             features=self.features,
@@ -86,7 +86,3 @@ class FraudRiskModel:
             label=self.label,
             version=version,
         )
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))

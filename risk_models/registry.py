@@ -54,20 +54,21 @@ class _PyfuncModel(mlflow.pyfunc.PythonModel):
         return pd.DataFrame({"score": scores, "band": self.model.bands.of_many(scores)})
 
 
-# The embedded store's URI this process (or the one that started it) pointed MLflow at:
-# set_tracking_uri exports MLFLOW_TRACKING_URI, and a value set here is not the user's, so a
-# second data directory (in this process or in a child such as `export`) gets its own store.
-OWN_URI = "RISK_MODELS_EMBEDDED_TRACKING_URI"
+# The embedded stores' URIs this process (or the one that started it) pointed MLflow at, one a
+# line: set_tracking_uri exports MLFLOW_TRACKING_URI, and a value set here is not the user's,
+# so another data directory (in this process or in a child such as `export`) gets its own store.
+OWN_URI = "RISK_MODELS_EMBEDDED_TRACKING_URIS"
 
 
 def configure(data_dir: str | Path) -> str:
     """Point MLflow at MLFLOW_TRACKING_URI or the embedded store under data_dir."""
     data_dir = Path(data_dir).resolve()
     external = os.environ.get("MLFLOW_TRACKING_URI")
-    external = None if external == os.environ.get(OWN_URI) else external
+    own = set(os.environ.get(OWN_URI, "").splitlines())
+    external = None if external in own else external
     uri = external or f"sqlite:///{data_dir / 'mlflow.db'}"
     if not external:
-        os.environ[OWN_URI] = uri
+        os.environ[OWN_URI] = "\n".join(sorted(own | {uri}))
         data_dir.mkdir(parents=True, exist_ok=True)
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="mlflow")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,11 +68,17 @@ def _lib() -> ctypes.CDLL:
         if spec is None or not spec.submodule_search_locations:
             raise RuntimeError("LightGBM is not installed")
         folder = Path(next(iter(spec.submodule_search_locations)))
-        found = sorted(p for d in (folder / "lib", folder, folder / "bin") for p in d.glob("lib_lightgbm.*"))
+        name = {"win32": "lib_lightgbm.dll", "darwin": "lib_lightgbm.dylib"}.get(
+            sys.platform, "lib_lightgbm.so"
+        )
+        # The places, in the order, where the package's own loader (lightgbm/libpath.py) looks.
+        places = (folder.parent, folder / "bin", folder / "lib")
+        found = [p / name for p in places if (p / name).is_file()]
         if not found:
-            raise RuntimeError(f"LightGBM's library is not under {folder}")
+            raise RuntimeError(f"LightGBM's library {name} is not under {folder}")
         library = ctypes.cdll.LoadLibrary(str(found[0]))
         library.LGBM_GetLastError.restype = ctypes.c_char_p
+        library.LGBM_BoosterFree.argtypes = [ctypes.c_void_p]
         _library = library
     return _library
 
@@ -86,6 +93,7 @@ class Booster:
 
     def __init__(self, text: str) -> None:
         lib = _lib()
+        self._free = lib.LGBM_BoosterFree  # first: __del__ frees a handle a later step failed on
         self._handle = ctypes.c_void_p()
         iterations, count = ctypes.c_int(), ctypes.c_int()
         _check(
@@ -95,7 +103,6 @@ class Booster:
         )
         _check(lib.LGBM_BoosterGetNumFeature(self._handle, ctypes.byref(count)))
         self.n_features = count.value
-        self._free = lib.LGBM_BoosterFree
         self._predict = lib.LGBM_BoosterPredictForMat
         self._parameter = ctypes.c_char_p(b"num_threads=1")
 
@@ -132,7 +139,7 @@ class Booster:
             self._free(handle)
 
 
-@dataclass
+@dataclass(eq=False)  # holds arrays and a C handle: compared by identity
 class ServingModel:
     """Everything needed to score one claim: features, encoder lookups, booster, calibration."""
 
@@ -167,7 +174,7 @@ class ServingModel:
         """Encode one claim's features as the pipeline would (unknown or absent category: NaN)."""
         numeric = [values[n] for n in self.features.numeric]
         cats = [
-            np.nan if _missing(values[n]) else codes.get(values[n], np.nan)
+            np.nan if missing(values[n]) else codes.get(values[n], np.nan)
             for n, codes in zip(self.features.categorical, self.codes, strict=True)
         ]
         return np.array([*numeric, *cats], dtype=float)
@@ -202,7 +209,8 @@ class ServingModel:
                 "booster": self.booster_text,
                 "calibration": {"x": self.calibration_x.tolist(), "y": self.calibration_y.tolist()},
                 "bands": {"medium": self.bands.medium, "high": self.bands.high},
-            }
+            },
+            allow_nan=False,  # a NaN threshold or calibration point fails here, not when read back
         )
 
     @classmethod
@@ -223,7 +231,8 @@ class ServingModel:
         )
 
 
-def _missing(value: Any) -> bool:
+def missing(value: Any) -> bool:
+    """Whether a category value is absent (None or NaN), as the fitted encoder treats it."""
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 

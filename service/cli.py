@@ -301,18 +301,13 @@ def serve(
     keep_alive: Annotated[int, typer.Option(help="seconds an idle connection stays open")] = 30,
 ) -> None:
     """Start the HTTP service."""
-    import shutil
     import sys
 
-    settings = _settings()  # refuse bad configuration here, not in every worker's start-up
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Several worker processes: metrics are gathered from files every worker writes.
-        folder = settings.data_dir / "prometheus"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    _settings()  # refuse bad configuration here, in one message, not in every worker's start-up
     # A fresh interpreter whose main module is small: the workers re-import it (see service.serve).
     command = ["-m", "service.serve", "--host", host, "--port", str(port), "--workers", str(workers)]
+    sys.stdout.flush()
+    sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, *command, "--keep-alive", str(keep_alive)])
 
 

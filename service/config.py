@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     api_keys: str = ""
     model_ref: str = "champion"
     load_model: bool = True
+    # The champion's serving document, exported once by `claims serve` for all its workers;
+    # unset, each process reads the registry itself.
+    serving_model: Path | None = None
     # Authority: the most a person of a role may approve; above the dual-approval amount two
     # different senior reviewers (the senior review and the decision) are needed.
     specialist_authority_limit: Decimal = Decimal("50000.00")

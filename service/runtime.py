@@ -48,6 +48,8 @@ def load_scorer(settings: Settings) -> tuple[Scorer | None, str | None]:
     if not settings.load_model:
         return None, "model loading disabled"
     try:
+        if settings.serving_model is not None:
+            return Scorer.from_json(settings.serving_model.read_text(encoding="utf-8")), None
         from risk_models import export
 
         return Scorer.from_json(export.document(settings.data_dir, settings.model_ref)), None

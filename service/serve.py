@@ -2,14 +2,43 @@
 
 uvicorn starts its workers as spawned processes, and a spawned process imports its parent's
 main module first. With `service.cli` as that module every worker would load every command's
-libraries (pandas, scikit-learn, MLflow: about 180 MB each); with this one it loads the app.
+libraries (pandas, scikit-learn, MLflow); with this one it loads the app. The champion's
+serving document is read from the registry once, here, and handed to every worker as a file:
+the workers start with one version, and only one exporting process runs at a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import shutil
+import sys
 
 import uvicorn
+
+from service.config import get_settings
+
+log = logging.getLogger("service.serve")
+
+
+def _hand_out_the_model() -> None:
+    """Export the champion once and point the workers at it (they export themselves if this fails)."""
+    settings = get_settings()
+    if not settings.load_model or settings.serving_model is not None:
+        return
+    from risk_models import export
+
+    try:
+        text = export.document(settings.data_dir, settings.model_ref)
+    except export.ExportError as exc:
+        log.warning("fraud-risk model not exported for the workers: %s", exc)
+        return
+    path = settings.data_dir / "serving-model.json"
+    partial = path.with_suffix(".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)  # a worker never reads half a document
+    os.environ["CLAIMS_SERVING_MODEL"] = str(path)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,6 +49,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--keep-alive", type=int, default=30)
     args = parser.parse_args(argv)
+    settings = get_settings()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # tree models oversubscribe small hosts otherwise
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several worker processes: metrics are gathered from files every worker writes.
+        folder = settings.data_dir / "prometheus"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    _hand_out_the_model()
     uvicorn.run(
         "service.main:create_app",
         factory=True,
@@ -32,4 +70,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch_module.delenv(registry.OWN_URI, raising=False)
     folder = tmp_path_factory.mktemp("mlflow")
     uri = registry.configure(folder)
     assert uri == f"sqlite:///{folder / 'mlflow.db'}"
@@ -130,6 +131,39 @@ def test_a_serving_document_that_cannot_be_had_says_why_in_one_line(store, versi
         export.document(store, "king")
 
 
+def test_an_export_whose_output_is_not_a_document_is_refused(store, versions, monkeypatch):
+    real = subprocess.run
+
+    def printing(command, **kwargs):
+        done = real(command, **kwargs)
+        return subprocess.CompletedProcess(command, 0, "[LightGBM] [Info] a log line\n" + done.stdout, "")
+
+    monkeypatch.setattr(subprocess, "run", printing)
+    with pytest.raises(export.ExportError, match="printed no serving document"):
+        export.document(store, "champion")
+
+
+LOUD_EXPORT = """
+import sys
+from risk_models import export, registry
+real = registry.load
+
+def load(ref):
+    print("[LightGBM] [Info] a library talking on standard output")
+    return real(ref)
+
+registry.load = load
+sys.exit(export.main(["--data-dir", sys.argv[1], "champion"]))
+"""
+
+
+def test_the_export_child_keeps_library_prints_off_its_document(store, versions):
+    done = subprocess.run([sys.executable, "-c", LOUD_EXPORT, str(store)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["version"] == versions[0]
+    assert "a library talking" in done.stderr
+
+
 def test_unknown_version_is_a_clear_error(versions):
     with pytest.raises(registry.RegistryError, match="no version or alias '999'"):
         registry.load("999")
@@ -139,12 +173,20 @@ def test_a_second_data_directory_in_one_process_gets_its_own_store(tmp_path, mon
     import mlflow
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv(registry.OWN_URI, raising=False)
     before = mlflow.get_tracking_uri()
     try:
         first = registry.configure(tmp_path / "a")
         second = registry.configure(tmp_path / "b")  # MLFLOW_TRACKING_URI now holds the first
         assert first != second and mlflow.get_tracking_uri() == second
         assert second.endswith(str(tmp_path / "b" / "mlflow.db"))
+        mlflow.set_tracking_uri(first)  # pointed back at the first by hand: still not the user's
+        assert registry.configure(tmp_path / "d").endswith(str(tmp_path / "d" / "mlflow.db"))
+        child = "import sys; from risk_models import registry; print(registry.configure(sys.argv[1]))"
+        shown = subprocess.run(
+            [sys.executable, "-c", child, str(tmp_path / "e")], capture_output=True, text=True, check=True
+        )
+        assert shown.stdout.strip().endswith(str(tmp_path / "e" / "mlflow.db"))  # inherits, yet its own
         monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'theirs.db'}")
         assert registry.configure(tmp_path / "c") == f"sqlite:///{tmp_path / 'theirs.db'}"  # the user's wins
     finally:

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from risk_models import tabular
+from risk_models.features import ClaimFeatures, TableColumns, state
+from risk_models.serving import ServingModel
 from risk_models.train import TrainConfig, train
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "insurance_claims.csv"
@@ -53,6 +55,29 @@ def test_generic_mode_beats_the_logistic_baseline_out_of_time(table):
     assert result.metrics["pr_auc"] > result.baseline_metrics["baseline_pr_auc"]
     assert result.metrics["roc_auc"] > 0.75
     assert len(result.holdout) == 200
+
+
+@needs_data
+@pytest.mark.model
+def test_a_table_model_serves_from_its_document_as_it_scores_in_batch(table):
+    features = tabular.TableFeatures("fraud_reported").assign(table)
+    model = train(table, features, "fraud_reported", "incident_date", TrainConfig(seed=7)).model
+    served = ServingModel.from_json(model.serving("3").to_json())
+    assert type(served.features) is TableColumns and served.features.dates == features.dates
+    rows = table.head(100).copy()
+    for column in features.dates:  # one claim's dates arrive as ISO dates (the file has 1/25/2015)
+        rows[column] = pd.to_datetime(rows[column], format="mixed").dt.date.map(lambda d: d.isoformat())
+    claims = rows.astype(object).where(rows.notna(), None).to_dict("records")  # absent is None
+    online = [served.score(claim)[0] for claim in claims]
+    np.testing.assert_allclose(online, model.score_frame(rows), atol=1e-9)
+
+
+def test_a_feature_set_subclass_has_no_plain_state():
+    class Wider(ClaimFeatures):
+        pass
+
+    with pytest.raises(TypeError, match="Wider"):
+        state(Wider())
 
 
 @pytest.mark.model

@@ -29,9 +29,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+pytestmark = pytest.mark.model
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv(registry.OWN_URI, raising=False)
     registry.configure(tmp_path)
     claims = synth.generate(4000, seed=5)
     result = train(claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=5, cv_folds=0))
@@ -53,14 +57,14 @@ def test_serve_workers_score_with_the_champion_and_hold_no_training_library(data
         "CLAIMS_API_KEYS": "claims_system:claims-system:serve-test-key",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("CLAIMS_SERVING_MODEL", None)
     subprocess.run([*CLAIMS, "db", "upgrade"], env=env, check=True, capture_output=True)
     port = _free_port()
-    server = subprocess.Popen(
-        [*CLAIMS, "serve", "--workers", "2", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = data_dir / "server.log"
+    with open(log, "w") as out:  # a file, not a pipe nobody reads while the server logs
+        server = subprocess.Popen(
+            [*CLAIMS, "serve", "--workers", "2", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
     try:
         ready = None
         for _ in range(240):
@@ -70,10 +74,11 @@ def test_serve_workers_score_with_the_champion_and_hold_no_training_library(data
                     break
             except httpx.HTTPError:
                 pass
-            assert server.poll() is None, server.stdout.read().decode()
+            assert server.poll() is None, log.read_text()
             time.sleep(0.5)
         assert ready is not None and ready.status_code == 200
         assert ready.json()["model"] == "fraud-risk@1"
+        assert (data_dir / "serving-model.json").is_file()  # exported once, for both workers
         children = [_mapped(p.pid) for p in psutil.Process(server.pid).children()]
         # A worker has LightGBM's library mapped (the model is loaded); the resource tracker has not.
         workers = [mapped for mapped in children if any("lib_lightgbm" in m for m in mapped)]
