@@ -12,6 +12,7 @@ import holidays
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service import assignment
 from service.sla import Calendar
 
 
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     # The champion's serving document, exported once by `claims serve` for all its workers;
     # unset, each process reads the registry itself.
     serving_model: Path | None = None
+    # Who works a claim (see service/assignment.yaml); checked whole when the settings load.
+    assignment_file: Path | None = None
     # Authority: the most a person of a role may approve; above the dual-approval amount two
     # different senior reviewers (the senior review and the decision) are needed.
     specialist_authority_limit: Decimal = Decimal("50000.00")
@@ -123,6 +126,20 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"codes are upper-case words joined by _, not {bad}")
         return codes
+
+    @field_validator("assignment_file")
+    @classmethod
+    def _assignment(cls, value: Path | None) -> Path | None:
+        try:
+            assignment.load(value)
+        except assignment.AssignmentError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def assignment(self) -> assignment.Assignment:
+        """The assignment policy in use (the shipped file unless one is set)."""
+        return assignment.load(self.assignment_file)
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> Settings:

@@ -19,6 +19,7 @@ from risk_models.scorer import Scorer
 from service import errors, observability, openapi
 from service import runtime as runtime_module
 from service.admission import Admission
+from service.claims.queue_router import router as queues_router
 from service.claims.router import router as claims_router
 from service.config import Settings, get_settings
 from service.investigations.router import router as investigations_router
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     for router in (
         policies_router,
         claims_router,
+        queues_router,
         payments_router,
         investigations_router,
         reports_router,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from risk_models.scorer import Scorer
 from rules.rulebook import load_shipped
 from service import audit
+from service.assignment import Assignment
 from service.config import Settings
 from service.database import make_engine, session_factory
 from service.rulebooks.store import RulebookStore
@@ -30,6 +31,7 @@ class Runtime:
     readers: sessionmaker[Session]  # read-only units of work (GET requests, reports, metrics)
     store: RulebookStore
     scorer: Scorer | None
+    assignment: Assignment
     keys: dict[str, Principal] = field(default_factory=dict)
     model_error: str | None = None
 
@@ -77,6 +79,7 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
         readers=session_factory(db, readonly=True, info={audit.KEY: key}),
         store=RulebookStore(load_shipped()),
         scorer=scorer,
+        assignment=settings.assignment,
         keys=keys,
         model_error=model_error,
     )

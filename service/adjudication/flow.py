@@ -16,6 +16,7 @@ from rules.facts import InvalidFacts
 from rules.outcome import Adjudication
 from rules.rulebook import Rulebook
 from service import audit, exposure, observability
+from service.adjudication.assign import assign
 from service.adjudication.facts import build_facts
 from service.adjudication.replay import summarize
 from service.errors import Unprocessable
@@ -171,7 +172,10 @@ def adjudicate(
     """Score the claim, run its rulebook, update it and append the decision record."""
     exposure.lock_policy(session, claim.policy_id)  # the reserve follows the payable amount
     assessment = assess(session, runtime, claim)
+    before = (claim.route, claim.risk_band)
     settle(claim, assessment)
+    if (claim.route, claim.risk_band) != before:
+        assign(session, runtime, claim)  # a re-routed claim goes where the policy now sends it
     record_assessment(session, runtime, claim, assessment, request_id=request_id, named=named)
     return assessment.result, assessment.score
 

@@ -66,6 +66,8 @@ class ClaimSummary(BaseModel):
     coverage: str | None
     payable_amount: MoneyText | None
     risk_band: str | None
+    team: str | None = Field(description="the team whose queue holds the claim (service/assignment.yaml)")
+    owner: str | None = Field(description="the person working the claim; none while it waits in the queue")
 
 
 class ListedClaim(ClaimSummary):
@@ -211,3 +213,23 @@ class Explanation(BaseModel):
     facts: dict[str, Any]
     fired: list[dict[str, Any]]
     not_fired: list[dict[str, Any]]
+
+
+class QueueCount(BaseModel):
+    """One team's queue: its open claims, those nobody holds yet, and those past a deadline."""
+
+    team: str
+    label: dict[str, str]
+    members: list[str]
+    mine: bool = Field(description="whether the caller is a member")
+    open: int
+    waiting: int
+    breached: int
+
+
+class Queue(BaseModel):
+    """A queue's claims, the next SLA due date first."""
+
+    queue: str
+    total: int
+    items: list[ListedClaim]

@@ -12,9 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from rules.explain import explain as why_not
 from rules.rulebook import loads
-from service.claims import lifecycle, payee, review, service, views
+from service.claims import lifecycle, payee, queue, review, service, views
 from service.claims.responses import ClaimDetail, ClaimPage, DocumentAdded, Explanation
 from service.claims.schemas import (
+    AssignmentIn,
     ClaimIn,
     DecisionIn,
     DocumentCheck,
@@ -198,6 +199,20 @@ def add_review(
     """Record a preliminary (specialist) or senior review."""
     review.add_review(session, runtime, claim, body, who, request_id)
     return _answer(session, runtime, claim, 201)
+
+
+@router.post("/{claim_number}/assignment", response_model=ClaimDetail)
+def assignment(
+    who: Annotated[Principal, Depends(require(*queue.TAKERS))],
+    body: AssignmentIn,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+) -> JSONResponse:
+    """Take the claim from its team's queue, give it back, or (a senior reviewer) reassign it."""
+    queue.change(session, runtime, claim, body, who, request_id)
+    return _answer(session, runtime, claim)
 
 
 @router.post("/{claim_number}/decision", response_model=ClaimDetail)

@@ -101,6 +101,25 @@ class DocumentCheck(Strict):
         return self
 
 
+class AssignmentIn(Strict):
+    """Take a claim from its team's queue, give it back, or (a senior reviewer) hand it on."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"action": "take"},
+                {"action": "reassign", "team": "motor-claims", "to": "chen.jing", "reason": "leave"},
+            ]
+        }
+    )
+    action: Literal["take", "release", "reassign"]
+    team: str | None = Field(
+        default=None, max_length=40, description="reassign: the team (default: the claim's)"
+    )
+    to: str | None = Field(default=None, max_length=80, description="reassign: a member of the team, or none")
+    reason: str | None = Field(default=None, max_length=500, description="reassign: why (required)")
+
+
 class ReviewIn(Strict):
     """A preliminary or senior review."""
 

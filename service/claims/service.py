@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import audit, exposure
 from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
+from service.adjudication.assign import assign
 from service.adjudication.facts import SUPPLIED
 from service.claims import lifecycle
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
@@ -143,6 +144,7 @@ def report(
     assessment = assess(session, runtime, claim)
     settle(claim, assessment)
     lifecycle.apply(claim, "request_documents" if claim.required_documents else "start_review")
+    assign(session, runtime, claim)
     # Numbered once it is accepted, before it is written: its number and every record's hash
     # carry the id.
     claim.id = _new_claim_id(session)

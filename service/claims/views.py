@@ -104,6 +104,8 @@ def summary(claim: Claim, session: Session | None = None, runtime: Runtime | Non
         "coverage": claim.coverage,
         "payable_amount": None if claim.payable_amount is None else str(claim.payable_amount),
         "risk_band": claim.risk_band,
+        "team": claim.team,
+        "owner": claim.owner,
         **extra,
     }
 

@@ -72,6 +72,9 @@ class Claim(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # product-specific facts
     # The latest adjudication, denormalized for filtering; the records hold the history.
     route: Mapped[str | None] = mapped_column(String(10), index=True)
+    # Who works the claim: a team's queue, and the person who holds it (none while it waits).
+    team: Mapped[str | None] = mapped_column(String(40), index=True)
+    owner: Mapped[str | None] = mapped_column(String(80), index=True)
     coverage: Mapped[str | None] = mapped_column(String(20))
     payable_amount: Mapped[Decimal | None] = mapped_column(Money)
     risk_score: Mapped[float | None]
@@ -118,9 +121,9 @@ class ClaimEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # status | route | reserve | payee
-    old: Mapped[str | None] = mapped_column(String(30))
-    new: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(10))  # status | route | reserve | payee | assign
+    old: Mapped[str | None] = mapped_column(String(130))  # assign: "team/owner"
+    new: Mapped[str] = mapped_column(String(130))
     why: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
