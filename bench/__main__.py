@@ -2,7 +2,15 @@
 
 import sys
 
-from bench import backtest_bench, floor_bench, model_bench, money_path, rules_bench, service_bench
+from bench import (
+    backtest_bench,
+    floor_bench,
+    model_bench,
+    money_path,
+    queue_bench,
+    rules_bench,
+    service_bench,
+)
 
 SUITES = {
     "rules": rules_bench.main,
@@ -11,6 +19,7 @@ SUITES = {
     "floor": floor_bench.main,
     "backtest": backtest_bench.main,
     "money": money_path.main,
+    "queue": queue_bench.main,
 }
 
 if __name__ == "__main__":
