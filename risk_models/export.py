@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     from risk_models import registry  # only this process imports MLflow
 
+    if not os.environ.get("MLFLOW_TRACKING_URI") and not (args.data_dir / "mlflow.db").is_file():
+        # Configuring would create an empty store there and hide the mistake behind "no version".
+        print(f"{REFUSED}no model registry under {args.data_dir} (no mlflow.db)", file=sys.stderr)
+        return 1
     try:
         registry.configure(args.data_dir)
         model, version = registry.load(args.ref)
@@ -63,8 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one line for the serving process to report, never a traceback
         print(REFUSED + f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return 1
-    with out:
-        out.write(text)
+    try:
+        with out:
+            out.write(text)
+    except BrokenPipeError:  # the reader stopped early (`| head`): nothing left to tell it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

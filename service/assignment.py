@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 SHIPPED = Path(__file__).with_name("assignment.yaml")
 MATCHED = ("route", "risk_band", "product", "peril", "channel")
+# Fields with a closed set of values: a rule naming another value could never match.
+KNOWN = {"route": ("simple", "complex", "major"), "risk_band": ("low", "medium", "high")}
 
 
 class AssignmentError(ValueError):
@@ -80,6 +82,15 @@ class Policy(_Strict):
             team = rule.to.team or rule.to.least_loaded or ""
             if "{" not in team and team not in self.teams:
                 problems.append(f"rule {rule.name!r} sends claims to unknown team {team!r}")
+            elif rule.to.least_loaded and team in self.teams and not self.teams[team].members:
+                problems.append(f"rule {rule.name!r} gives claims to a member of {team!r}, which has none")
+            for field, wanted in rule.when.items():
+                values = wanted if isinstance(wanted, list) else [wanted]
+                unknown = [v for v in values if field in KNOWN and v not in KNOWN[field]]
+                if unknown:
+                    problems.append(
+                        f"rule {rule.name!r}: {field} is one of {list(KNOWN[field])}, not {unknown}"
+                    )
         if self.rules[-1].when:
             problems.append(f"the last rule ({self.rules[-1].name!r}) must match every claim (`when: {{}}`)")
         if problems:
@@ -141,7 +152,9 @@ def load(path: Path | None = None) -> Assignment:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg'].removeprefix('Value error, ')}"
+            ".".join(str(p) for p in e["loc"])
+            + ": " * bool(e["loc"])
+            + e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
         ]
         raise AssignmentError(f"{path}: " + "; ".join(problems)) from None

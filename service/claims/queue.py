@@ -50,11 +50,11 @@ def change(
     else:
         if who.role not in (*REASSIGNERS, "admin"):
             raise Forbidden("only a senior reviewer reassigns a claim", field="action")
-        if not data.reason:
+        if not (data.reason or "").strip():
             raise Unprocessable("a reassignment needs a reason", field="reason")
         team = data.team or claim.team
         if team not in policy.policy.teams:
-            raise Unprocessable(f"no team {team!r} in {policy.source}", field="team")
+            raise Unprocessable(f"no team {team!r} in the assignment file", field="team")
         if data.to is not None and data.to not in policy.members(team):
             raise Unprocessable(f"{data.to} is not a member of {team}", field="to")
         owner, why = data.to, f"reassigned by {who.name}: {data.reason}"
@@ -91,7 +91,7 @@ def mine(session: Session, runtime: Runtime, who: Principal) -> list[dict[str, A
 def team_queue(session: Session, runtime: Runtime, team: str, waiting: bool) -> list[dict[str, Any]]:
     """A team's open claims (only those nobody holds, if `waiting`), the next due first."""
     if team not in runtime.assignment.policy.teams:
-        raise NotFound(f"no team {team!r} in {runtime.assignment.source}", field="team")
+        raise NotFound(f"no team {team!r} in the assignment file", field="team")
     query = _live(session).where(Claim.team == team)
     if waiting:
         query = query.where(Claim.owner.is_(None))

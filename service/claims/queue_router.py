@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from service.claims import queue
 from service.claims.responses import Queue, QueueCount
-from service.deps import DbSession, RuntimeDep, require
+from service.deps import DbSession, Offset, RuntimeDep, require
 from service.security import CLAIM_READERS, Principal
 
 router = APIRouter(prefix="/v1/queues", tags=["queues"])
@@ -22,11 +22,20 @@ def queues(who: Readers, session: DbSession, runtime: RuntimeDep) -> JSONRespons
     return JSONResponse(queue.counts(session, runtime, who))
 
 
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _page(name: str, items: list, limit: int, offset: int) -> JSONResponse:
+    page = items[offset : offset + limit]
+    return JSONResponse({"queue": name, "total": len(items), "limit": limit, "offset": offset, "items": page})
+
+
 @router.get("/mine", response_model=Queue)
-def mine(who: Readers, session: DbSession, runtime: RuntimeDep) -> JSONResponse:
+def mine(
+    who: Readers, session: DbSession, runtime: RuntimeDep, limit: Limit = 50, offset: Offset = 0
+) -> JSONResponse:
     """The claims the caller works, the next SLA due date first."""
-    items = queue.mine(session, runtime, who)
-    return JSONResponse({"queue": f"person/{who.name}", "total": len(items), "items": items})
+    return _page(f"person/{who.name}", queue.mine(session, runtime, who), limit, offset)
 
 
 @router.get("/teams/{team}", response_model=Queue)
@@ -36,7 +45,8 @@ def team(
     session: DbSession,
     runtime: RuntimeDep,
     waiting: Annotated[bool, Query(description="only the claims nobody holds yet")] = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> JSONResponse:
     """A team's open claims, the next SLA due date first."""
-    items = queue.team_queue(session, runtime, team, waiting)
-    return JSONResponse({"queue": f"team/{team}", "total": len(items), "items": items})
+    return _page(f"team/{team}", queue.team_queue(session, runtime, team, waiting), limit, offset)

@@ -223,7 +223,7 @@ class QueueCount(BaseModel):
     members: list[str]
     mine: bool = Field(description="whether the caller is a member")
     open: int
-    waiting: int
+    waiting: int = Field(description="open claims nobody holds yet")
     breached: int
 
 
@@ -232,4 +232,6 @@ class Queue(BaseModel):
 
     queue: str
     total: int
+    limit: int
+    offset: int
     items: list[ListedClaim]

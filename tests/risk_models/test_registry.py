@@ -164,6 +164,19 @@ def test_the_export_child_keeps_library_prints_off_its_document(store, versions)
     assert "a library talking" in done.stderr
 
 
+def test_an_export_from_a_folder_without_a_registry_creates_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with pytest.raises(export.ExportError, match="no model registry under"):
+        export.document(tmp_path / "elsewhere", "champion")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_an_export_read_by_a_reader_that_stops_early_ends_without_a_traceback(store, versions):
+    command = f"{sys.executable} -m risk_models.export --data-dir {store} champion | head -c 10"
+    done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True)
+    assert done.stdout == '{"format":'[:10] and "Traceback" not in done.stderr
+
+
 def test_unknown_version_is_a_clear_error(versions):
     with pytest.raises(registry.RegistryError, match="no version or alias '999'"):
         registry.load("999")

@@ -116,6 +116,8 @@ def test_queues_order_by_the_next_due_date_and_count_per_team(flow):
     running = [d for d in due if d is not None]
     assert len(running) == 2 and due == sorted(running) + [None] * (len(due) - len(running))  # idle last
     assert mine["items"][-1]["claim_number"] == claims[0]["claim_number"]  # the oldest report of the idle
+    first = flow.call("specialist", "GET", "/v1/queues/mine?limit=1&offset=1")
+    assert first["total"] == mine["total"] and first["items"] == mine["items"][1:2]
     counts = {q["team"]: q for q in flow.call("specialist", "GET", "/v1/queues")}
     assert counts["motor-claims"]["open"] >= 3 and counts["motor-claims"]["mine"] is True
     assert counts["major-claims"]["mine"] is False
@@ -191,6 +193,12 @@ def test_an_assignment_file_with_mistakes_is_refused_whole(tmp_path):
         assignment.load(bad)
     message = str(refused.value)
     assert "unknown team 'golf'" in message and "must match every claim" in message
+    rule = "{name: r, when: {route: huge}, to: {least_loaded: a}, why: {en: e, zh-CN: z}}"
+    bad.write_text(f"teams:\n  a: {{label: {{en: A, zh-CN: 甲}}}}\nrules:\n  - {rule}\n", encoding="utf-8")
+    with pytest.raises(assignment.AssignmentError) as refused:
+        assignment.load(bad)
+    assert "route is one of ['simple', 'complex', 'major'], not ['huge']" in str(refused.value)
+    assert "a member of 'a', which has none" in str(refused.value)
 
 
 def test_the_shipped_policy_sends_what_the_claims_policy_asks():
