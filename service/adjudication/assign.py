@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.claims.lifecycle import LIVE
+from service.lifecycle import LIVE
 from service.models.claims import Claim, ClaimEvent
 from service.runtime import Runtime
 

@@ -6,9 +6,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from service import audit
+from service import audit, lifecycle
 from service.adjudication import assess, open_investigation
-from service.claims import lifecycle
 from service.claims.schemas import PayeeChange
 from service.errors import Conflict, Unprocessable
 from service.models.claims import Claim

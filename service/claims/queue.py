@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 from service import audit
 from service.adjudication.assign import place
 from service.claims import views
-from service.claims.lifecycle import LIVE
 from service.claims.schemas import AssignmentIn
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.lifecycle import LIVE
 from service.models.claims import Claim
 from service.runtime import Runtime
 from service.security import Principal

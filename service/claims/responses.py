@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from service.claims.lifecycle import STATES
+from service.lifecycle import STATES
 
 # Amounts travel as decimal strings (exact cents), never as binary floats.
 MoneyText = Annotated[str, Field(pattern=r"^-?\d+(\.\d{1,2})?$", examples=["3700.00"])]

@@ -7,9 +7,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import audit, exposure
+from service import audit, exposure, lifecycle
 from service.adjudication import decided_by
-from service.claims import authority, lifecycle, views
+from service.claims import authority, views
 from service.claims.authority import SENIOR
 from service.claims.schemas import DecisionIn, ReviewIn
 from service.errors import Conflict, Forbidden, Unprocessable

@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from rules.explain import explain as why_not
 from rules.rulebook import loads
-from service.claims import lifecycle, payee, queue, review, service, views
+from service import lifecycle
+from service.claims import payee, queue, review, service, views
 from service.claims.responses import ClaimDetail, ClaimPage, DocumentAdded, Explanation
 from service.claims.schemas import (
     AssignmentIn,

@@ -11,11 +11,10 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from service import audit, exposure
+from service import audit, exposure, lifecycle
 from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
 from service.adjudication.assign import assign
 from service.adjudication.facts import SUPPLIED
-from service.claims import lifecycle
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
 from service.database import insert_built
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable

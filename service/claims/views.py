@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from service import sla
 from service.adjudication import decided_by
-from service.claims.lifecycle import allowed_actions
+from service.lifecycle import allowed_actions
 from service.models.claims import Claim, DecisionRecord
 from service.runtime import Runtime
 

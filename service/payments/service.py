@@ -7,8 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import audit, exposure
-from service.claims import lifecycle
+from service import audit, exposure, lifecycle
 from service.errors import Conflict, Unprocessable
 from service.models.claims import Claim
 from service.models.payments import Payment

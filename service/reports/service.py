@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from service.claims import lifecycle, views
+from service import lifecycle
+from service.claims import views
 from service.models.claims import Claim, DecisionRecord
 from service.models.investigations import Investigation
 from service.models.payments import Payment

@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.claims import lifecycle
+from service import lifecycle
 from service.errors import InvalidTransition
 
 ACTIONS = sorted(lifecycle.REQUESTABLE)
