@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -130,15 +130,16 @@ class Settings(BaseSettings):
     @field_validator("assignment_file")
     @classmethod
     def _assignment(cls, value: Path | None) -> Path | None:
+        # Checked here so a bad file is refused naming CLAIMS_ASSIGNMENT_FILE, before start-up.
         try:
             assignment.load(value)
         except assignment.AssignmentError as exc:
             raise ValueError(str(exc)) from None
         return value
 
-    @property
+    @cached_property
     def assignment(self) -> assignment.Assignment:
-        """The assignment policy in use (the shipped file unless one is set)."""
+        """The assignment policy in use (the shipped file unless one is set), read once."""
         return assignment.load(self.assignment_file)
 
     @model_validator(mode="after")

@@ -17,14 +17,13 @@ import sys
 
 import uvicorn
 
-from service.config import get_settings
+from service.config import Settings, get_settings
 
 log = logging.getLogger("service.serve")
 
 
-def _hand_out_the_model() -> None:
+def _hand_out_the_model(settings: Settings) -> None:
     """Export the champion once and point the workers at it (they export themselves if this fails)."""
-    settings = get_settings()
     if not settings.load_model or settings.serving_model is not None:
         return
     from risk_models import export
@@ -57,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-    _hand_out_the_model()
+    _hand_out_the_model(settings)
     uvicorn.run(
         "service.main:create_app",
         factory=True,

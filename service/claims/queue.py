@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from service import audit
@@ -69,7 +69,7 @@ def change(
         )
 
 
-def _live(session: Session):
+def _live() -> Select:
     return (
         select(Claim)
         .where(Claim.status.in_(LIVE))
@@ -85,14 +85,14 @@ def _ordered(session: Session, runtime: Runtime, claims: Any) -> list[dict[str, 
 
 def mine(session: Session, runtime: Runtime, who: Principal) -> list[dict[str, Any]]:
     """The caller's open claims, the next due first."""
-    return _ordered(session, runtime, session.scalars(_live(session).where(Claim.owner == who.name)))
+    return _ordered(session, runtime, session.scalars(_live().where(Claim.owner == who.name)))
 
 
 def team_queue(session: Session, runtime: Runtime, team: str, waiting: bool) -> list[dict[str, Any]]:
     """A team's open claims (only those nobody holds, if `waiting`), the next due first."""
     if team not in runtime.assignment.policy.teams:
         raise NotFound(f"no team {team!r} in the assignment file", field="team")
-    query = _live(session).where(Claim.team == team)
+    query = _live().where(Claim.team == team)
     if waiting:
         query = query.where(Claim.owner.is_(None))
     return _ordered(session, runtime, session.scalars(query))
@@ -101,7 +101,7 @@ def team_queue(session: Session, runtime: Runtime, team: str, waiting: bool) -> 
 def counts(session: Session, runtime: Runtime, who: Principal) -> list[dict[str, Any]]:
     """Every team's queue with its open, waiting and breached claims, the caller's teams marked."""
     rows = {name: {"open": 0, "waiting": 0, "breached": 0} for name in runtime.assignment.policy.teams}
-    for claim in session.scalars(_live(session).where(Claim.team.is_not(None))):
+    for claim in session.scalars(_live().where(Claim.team.is_not(None))):
         if claim.team not in rows:
             continue  # a team since removed from the file: its claims show in the list of claims
         row = rows[claim.team]
