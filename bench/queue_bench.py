@@ -76,7 +76,9 @@ def main() -> None:
             for name, path in (
                 ("counts", "/v1/queues"),
                 (f"team {team} ({counts[team]:,} claims)", f"/v1/queues/teams/{team}"),
+                (f"team {team}, a deep page", f"/v1/queues/teams/{team}?offset=5000"),
                 ("mine", "/v1/queues/mine"),
+                ("breached", "/v1/queues/breached"),
             ):
                 times = []
                 for _ in range(REPEATS):

@@ -63,9 +63,11 @@ app.add_typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 policies_app = typer.Typer(help="Policies.", no_args_is_help=True)
 audit_app = typer.Typer(help="Decision records.", no_args_is_help=True)
+sla_app = typer.Typer(help="SLA clocks.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(policies_app, name="policies")
 app.add_typer(audit_app, name="audit")
+app.add_typer(sla_app, name="sla")
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -122,6 +124,30 @@ def db_upgrade() -> None:
     upgrade(engine)
     engine.dispose()
     console.print(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+    # Claims stored before the queues kept SLA dates get theirs now (and a no-op otherwise).
+    changed = _refresh_sla(settings)
+    if changed:
+        console.print(f"SLA dates written for {changed} open claims")
+
+
+def _refresh_sla(settings: Settings) -> int:
+    from service import runtime as runtime_module
+    from service.adjudication import due
+    from service.database import unit_of_work
+
+    rt = runtime_module.build(settings.model_copy(update={"load_model": False}))
+    try:
+        with contextlib.contextmanager(unit_of_work)(rt.sessions) as session:
+            return due.refresh(session, rt)
+    finally:
+        rt.close()
+
+
+@sla_app.command("refresh")
+def sla_refresh() -> None:
+    """Recompute every open claim's next SLA due date and breached day (after a calendar change)."""
+    changed = _refresh_sla(_settings())
+    console.print(f"SLA dates changed on {changed} open claims")
 
 
 @policies_app.command("import")

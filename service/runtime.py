@@ -19,6 +19,7 @@ from service.rulebooks.store import RulebookStore
 from service.security import Principal, load_key_file, parse_env_keys
 
 log = logging.getLogger(__name__)
+RUNTIME = "runtime"  # the key of the Runtime in a writing unit of work's info
 
 
 @dataclass
@@ -65,7 +66,8 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
     db = db or make_engine(settings.resolved_database_url)
     # The audit key reaches each unit of work through its info, never through the database.
     key = settings.audit_secret
-    sessions = session_factory(db, info={audit.KEY: key})
+    writing: dict = {audit.KEY: key}
+    sessions = session_factory(db, info=writing)
     model_error = None
     if scorer is None:
         scorer, model_error = load_scorer(settings)
@@ -83,5 +85,7 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
         keys=keys,
         model_error=model_error,
     )
+    # Each writing unit of work reaches the runtime (its flush hook keeps the claims' SLA dates).
+    writing[RUNTIME] = runtime
     runtime.store.store_shipped(sessions)
     return runtime

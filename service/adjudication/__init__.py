@@ -1,5 +1,7 @@
 """Claim → facts → score → rules → recorded decision: the flow every adjudication goes through."""
 
+# Importing `due` registers the flush hook that keeps every claim's SLA dates on its row.
+from service.adjudication import due
 from service.adjudication.facts import build_facts, history
 from service.adjudication.flow import (
     Assessment,
@@ -21,6 +23,7 @@ __all__ = [
     "assess",
     "build_facts",
     "decided_by",
+    "due",
     "deciding_engine",
     "documents_to_ask",
     "history",

@@ -3,9 +3,11 @@ queues themselves, ordered by the next SLA due date."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from service import audit
@@ -69,53 +71,123 @@ def change(
         )
 
 
-def _live() -> Select:
-    return (
-        select(Claim)
-        .where(Claim.status.in_(LIVE))
-        .options(selectinload(Claim.events), selectinload(Claim.reviews))
-    )
+@dataclass(frozen=True)
+class Filters:
+    """What a queue may be narrowed to: line, route, status, risk band, and breached or not."""
+
+    product: str | None = None
+    route: str | None = None
+    status: str | None = None
+    risk_band: str | None = None
+    breached: bool | None = None
 
 
-def _ordered(session: Session, runtime: Runtime, claims: Any) -> list[dict[str, Any]]:
-    rows = [views.summary(c, session, runtime) for c in claims]
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()  # the day the clocks count in (service/sla.py)
+
+
+def _live(filters: Filters) -> Select:
+    query = select(Claim).where(Claim.status.in_(LIVE))
+    for column, value in (
+        (Claim.product, filters.product),
+        (Claim.route, filters.route),
+        (Claim.status, filters.status),
+        (Claim.risk_band, filters.risk_band),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.breached is not None:
+        late = Claim.sla_breach_on <= _today()
+        query = query.where(late if filters.breached else or_(Claim.sla_breach_on.is_(None), ~late))
+    return query
+
+
+def _page(
+    session: Session, runtime: Runtime, name: str, query: Select, limit: int, offset: int
+) -> dict[str, Any]:
+    """One page of a queue, ordered and cut in SQL; only its claims' clocks are computed."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     # The next SLA due date first; a claim with no running clock last; then the oldest report.
-    return sorted(rows, key=lambda r: (r["sla_next_due"] is None, r["sla_next_due"] or "", r["report_date"]))
+    ordered = query.order_by(Claim.sla_due.is_(None), Claim.sla_due, Claim.report_date, Claim.id)
+    claims = session.scalars(
+        ordered.limit(limit).offset(offset).options(selectinload(Claim.events), selectinload(Claim.reviews))
+    ).all()
+    items = [views.summary(c, session, runtime) for c in claims]
+    return {"queue": name, "total": total, "limit": limit, "offset": offset, "items": items}
 
 
-def mine(session: Session, runtime: Runtime, who: Principal) -> list[dict[str, Any]]:
-    """The caller's open claims, the next due first."""
-    return _ordered(session, runtime, session.scalars(_live().where(Claim.owner == who.name)))
+def mine(
+    session: Session, runtime: Runtime, who: Principal, filters: Filters, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
+    """A page of the caller's open claims, the next due first."""
+    query = _live(filters).where(Claim.owner == who.name)
+    return _page(session, runtime, f"person/{who.name}", query, limit, offset)
 
 
-def team_queue(session: Session, runtime: Runtime, team: str, waiting: bool) -> list[dict[str, Any]]:
-    """A team's open claims (only those nobody holds, if `waiting`), the next due first."""
+def _known(runtime: Runtime, team: str) -> None:
     if team not in runtime.assignment.policy.teams:
         raise NotFound(f"no team {team!r} in the assignment file", field="team")
-    query = _live().where(Claim.team == team)
+
+
+def team_queue(
+    session: Session,
+    runtime: Runtime,
+    team: str,
+    waiting: bool,
+    filters: Filters,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """A page of a team's open claims (only those nobody holds, if `waiting`), the next due first."""
+    _known(runtime, team)
+    query = _live(filters).where(Claim.team == team)
     if waiting:
         query = query.where(Claim.owner.is_(None))
-    return _ordered(session, runtime, session.scalars(query))
+    return _page(session, runtime, f"team/{team}", query, limit, offset)
+
+
+def breached(
+    session: Session,
+    runtime: Runtime,
+    team: str | None,
+    filters: Filters,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """A page of the open claims past a deadline (of one team, if named), the longest due first."""
+    query = _live(replace(filters, breached=True))
+    if team is not None:
+        _known(runtime, team)
+        query = query.where(Claim.team == team)
+    return _page(session, runtime, f"breached/{team or 'all'}", query, limit, offset)
 
 
 def counts(session: Session, runtime: Runtime, who: Principal) -> list[dict[str, Any]]:
     """Every team's queue with its open, waiting and breached claims, the caller's teams marked."""
-    rows = {name: {"open": 0, "waiting": 0, "breached": 0} for name in runtime.assignment.policy.teams}
-    for claim in session.scalars(_live().where(Claim.team.is_not(None))):
-        if claim.team not in rows:
-            continue  # a team since removed from the file: its claims show in the list of claims
-        row = rows[claim.team]
-        row["open"] += 1
-        row["waiting"] += claim.owner is None
-        row["breached"] += bool(views.summary(claim, session, runtime)["sla_breached"])
+    late = Claim.sla_breach_on <= _today()
+    rows = {
+        team: {"open": open_, "waiting": int(waiting or 0), "breached": int(late_ or 0)}
+        for team, open_, waiting, late_ in session.execute(
+            select(
+                Claim.team,
+                func.count(),
+                func.sum(case((Claim.owner.is_(None), 1), else_=0)),
+                func.sum(case((late, 1), else_=0)),
+            )
+            .where(Claim.status.in_(LIVE), Claim.team.is_not(None))
+            .group_by(Claim.team)
+        )
+    }
+    empty = {"open": 0, "waiting": 0, "breached": 0}
     mine_ = set(runtime.assignment.teams_of(who.name))
+    # A team since removed from the file is left out: its claims show in the list of claims.
     return [
         {
             "team": name,
             "label": {"en": team.label.en, "zh-CN": team.label.zh_cn},
             "members": list(team.members),
             "mine": name in mine_,
-            **rows[name],
+            **rows.get(name, empty),
         }
         for name, team in runtime.assignment.policy.teams.items()
     ]

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from service import audit, exposure, lifecycle
-from service.adjudication import adjudicate, assess, decided_by, record_assessment, settle
+from service.adjudication import adjudicate, assess, decided_by, due, record_assessment, settle
 from service.adjudication.assign import assign
 from service.adjudication.facts import SUPPLIED
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
@@ -144,6 +144,7 @@ def report(
     settle(claim, assessment)
     lifecycle.apply(claim, "request_documents" if claim.required_documents else "start_review")
     assign(session, runtime, claim)
+    due.stamp(session, runtime, claim, book=assessment.book)  # written without a flush: no hook runs
     # Numbered once it is accepted, before it is written: its number and every record's hash
     # carry the id.
     claim.id = _new_claim_id(session)

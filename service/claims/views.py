@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import sla
-from service.adjudication import decided_by
+from service.adjudication import decided_by, due
 from service.lifecycle import allowed_actions
 from service.models.claims import Claim, DecisionRecord
 from service.runtime import Runtime
@@ -24,12 +24,8 @@ def clocks(
 ) -> dict[str, Any]:
     """Return the claim's SLA clocks for its current route (tier)."""
     now = now or dt.datetime.now(dt.UTC)
-    params = decided_by(session, runtime, claim).params
-    tier = claim.route or params["default_route"]
-    changes = [sla.Change(_utc(e.at), e.new) for e in claim.events if e.kind == "status"]
-    reviews = sorted(_utc(r.created_at) for r in claim.reviews if r.created_at is not None)
+    tier, stage_clocks = due.clocks(session, runtime, claim, now)
     calendar = runtime.settings.calendar
-    stage_clocks = sla.clocks(changes, reviews, params["sla"][tier], calendar, now)
     reroutes = [
         {"from": e.old, "to": e.new, "why": e.why, "at": _utc(e.at).isoformat()}
         for e in claim.events

@@ -75,6 +75,9 @@ class Claim(Base):
     # Who works the claim: a team's queue, and the person who holds it (none while it waits).
     team: Mapped[str | None] = mapped_column(String(40), index=True)
     owner: Mapped[str | None] = mapped_column(String(80), index=True)
+    # The next SLA due date and the first breached day, as of the last change (adjudication/due.py).
+    sla_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    sla_breach_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     coverage: Mapped[str | None] = mapped_column(String(20))
     payable_amount: Mapped[Decimal | None] = mapped_column(Money)
     risk_score: Mapped[float | None]
