@@ -24,6 +24,33 @@ ROLES = (
 CLAIM_READERS = ("claims_system", "specialist", "senior_reviewer", "investigator", "analyst", "risk_team")
 RULEBOOK_READERS = ("analyst", "risk_team", "senior_reviewer", "specialist")
 MANAGERS = ("analyst", "risk_team", "senior_reviewer")  # the reports
+# Who may take each action (admin may take all): read by the API's routes and the workbench's
+# pages alike, so a button is shown exactly when its request would be admitted.
+MAY: dict[str, tuple[str, ...]] = {
+    "report": ("claims_system",),
+    "add_document": ("claims_system", "specialist"),
+    "check_document": ("specialist", "senior_reviewer"),
+    "readjudicate": ("specialist", "senior_reviewer"),
+    "review": ("specialist", "senior_reviewer"),
+    "assignment": ("specialist", "senior_reviewer", "investigator"),
+    "decide": ("specialist", "senior_reviewer"),
+    "change_payee": ("claims_system",),
+    "verify_payee": ("specialist", "senior_reviewer"),
+    "withdraw": ("claims_system",),
+    "close": ("claims_system", "specialist"),
+    "pay": ("claims_system",),
+    "investigations": ("investigator", "risk_team"),
+    "conclude": ("investigator",),
+    "rulebooks": RULEBOOK_READERS,
+    "change_rulebook": ("analyst",),
+    "claims": CLAIM_READERS,
+    "reports": MANAGERS,
+}
+
+
+def may(role: str, action: str) -> bool:
+    """Return whether a role may take an action (admin may take every one)."""
+    return role == "admin" or role in MAY[action]
 
 
 @dataclass(frozen=True)

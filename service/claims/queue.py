@@ -20,7 +20,6 @@ from service.models.claims import Claim
 from service.runtime import Runtime
 from service.security import Principal
 
-TAKERS = ("specialist", "senior_reviewer", "investigator")  # and admin
 REASSIGNERS = ("senior_reviewer",)  # and admin
 
 

@@ -10,8 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from rules.explain import explain as why_not
-from rules.rulebook import loads
 from service import lifecycle
 from service.claims import payee, queue, review, service, views
 from service.claims.responses import ClaimDetail, ClaimPage, DocumentAdded, Explanation
@@ -27,10 +25,8 @@ from service.claims.schemas import (
     ReviewIn,
 )
 from service.deps import CurrentClaim, DbSession, Offset, RequestId, RowId, RuntimeDep, require
-from service.errors import NotFound
-from service.models.claims import Claim, DecisionRecord
-from service.models.rulebooks import RulebookVersion
-from service.security import CLAIM_READERS, Principal
+from service.models.claims import Claim
+from service.security import CLAIM_READERS, MAY, Principal
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
 Who = Principal
@@ -51,7 +47,7 @@ def _answer(session: DbSession, runtime: RuntimeDep, claim: Claim, status: int =
     responses={200: {"model": ClaimDetail, "description": "a retry: the claim it made"}},
 )
 def report_claim(
-    who: Annotated[Principal, Depends(require("claims_system"))],
+    who: Annotated[Principal, Depends(require(*MAY["report"]))],
     body: ClaimIn,
     session: DbSession,
     runtime: RuntimeDep,
@@ -138,14 +134,12 @@ def decisions(
     session: DbSession,
 ) -> Any:
     """Return the claim's decision records, oldest first."""
-    return session.scalars(
-        select(DecisionRecord).where(DecisionRecord.claim_id == claim.id).order_by(DecisionRecord.seq)
-    )
+    return views.records(session, claim)
 
 
 @router.post("/{claim_number}/documents", status_code=201, response_model=DocumentAdded)
 def add_document(
-    who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
+    who: Annotated[Principal, Depends(require(*MAY["add_document"]))],
     body: DocumentIn,
     claim: CurrentClaim,
     session: DbSession,
@@ -161,7 +155,7 @@ def add_document(
 
 @router.patch("/{claim_number}/documents/{doc_id}", response_model=ClaimDetail)
 def check_document(
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+    who: Annotated[Principal, Depends(require(*MAY["check_document"]))],
     doc_id: RowId,
     body: DocumentCheck,
     claim: CurrentClaim,
@@ -176,7 +170,7 @@ def check_document(
 
 @router.post("/{claim_number}/adjudicate", response_model=ClaimDetail)
 def readjudicate(
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+    who: Annotated[Principal, Depends(require(*MAY["readjudicate"]))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
@@ -190,7 +184,7 @@ def readjudicate(
 
 @router.post("/{claim_number}/reviews", status_code=201, response_model=ClaimDetail)
 def add_review(
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+    who: Annotated[Principal, Depends(require(*MAY["review"]))],
     body: ReviewIn,
     claim: CurrentClaim,
     session: DbSession,
@@ -204,7 +198,7 @@ def add_review(
 
 @router.post("/{claim_number}/assignment", response_model=ClaimDetail)
 def assignment(
-    who: Annotated[Principal, Depends(require(*queue.TAKERS))],
+    who: Annotated[Principal, Depends(require(*MAY["assignment"]))],
     body: AssignmentIn,
     claim: CurrentClaim,
     session: DbSession,
@@ -218,7 +212,7 @@ def assignment(
 
 @router.post("/{claim_number}/decision", response_model=ClaimDetail)
 def decide(
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+    who: Annotated[Principal, Depends(require(*MAY["decide"]))],
     body: DecisionIn,
     claim: CurrentClaim,
     session: DbSession,
@@ -232,7 +226,7 @@ def decide(
 
 @router.patch("/{claim_number}/payee", response_model=ClaimDetail)
 def change_payee(
-    who: Annotated[Principal, Depends(require("claims_system"))],
+    who: Annotated[Principal, Depends(require(*MAY["change_payee"]))],
     body: PayeeChange,
     claim: CurrentClaim,
     session: DbSession,
@@ -246,7 +240,7 @@ def change_payee(
 
 @router.post("/{claim_number}/payee/verify", response_model=ClaimDetail)
 def verify_payee(
-    who: Annotated[Principal, Depends(require("specialist", "senior_reviewer"))],
+    who: Annotated[Principal, Depends(require(*MAY["verify_payee"]))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
@@ -259,7 +253,7 @@ def verify_payee(
 
 @router.post("/{claim_number}/withdraw", response_model=ClaimDetail)
 def withdraw(
-    who: Annotated[Principal, Depends(require("claims_system"))],
+    who: Annotated[Principal, Depends(require(*MAY["withdraw"]))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
@@ -272,7 +266,7 @@ def withdraw(
 
 @router.post("/{claim_number}/close", response_model=ClaimDetail)
 def close(
-    who: Annotated[Principal, Depends(require("claims_system", "specialist"))],
+    who: Annotated[Principal, Depends(require(*MAY["close"]))],
     claim: CurrentClaim,
     session: DbSession,
     runtime: RuntimeDep,
@@ -290,20 +284,4 @@ def explain(
     session: DbSession,
 ) -> JSONResponse:
     """Why not: for the claim's latest decision, each rule, whether it fired, and what failed."""
-    record = views.latest_adjudication(session, claim)
-    if record is None:
-        raise NotFound(f"claim {claim.claim_number} has no adjudication yet", field="claim_number")
-    stored = session.scalars(
-        select(RulebookVersion).where(RulebookVersion.sha256 == record.rulebook_sha256)
-    ).one()
-    rules = why_not(loads(stored.text, source=stored.source), record.facts)
-    return JSONResponse(
-        {
-            "claim_number": claim.claim_number,
-            "record_seq": record.seq,
-            "rulebook": f"{record.rulebook_name}@{record.rulebook_version}",
-            "facts": record.facts,
-            "fired": [r for r in rules if r["fired"]],
-            "not_fired": [r for r in rules if not r["fired"]],
-        }
-    )
+    return JSONResponse(views.explanation(session, claim))

@@ -8,10 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rules.explain import explain as why_not
+from rules.rulebook import loads
 from service import sla
 from service.adjudication import decided_by, due
+from service.errors import NotFound
 from service.lifecycle import allowed_actions
 from service.models.claims import Claim, DecisionRecord
+from service.models.rulebooks import RulebookVersion
 from service.runtime import Runtime
 
 
@@ -48,6 +52,34 @@ def latest_adjudication(session: Session, claim: Claim) -> DecisionRecord | None
         .order_by(DecisionRecord.seq.desc())
         .limit(1)
     ).first()
+
+
+def records(session: Session, claim: Claim) -> list[DecisionRecord]:
+    """Return the claim's decision records, oldest first."""
+    return list(
+        session.scalars(
+            select(DecisionRecord).where(DecisionRecord.claim_id == claim.id).order_by(DecisionRecord.seq)
+        )
+    )
+
+
+def explanation(session: Session, claim: Claim) -> dict[str, Any]:
+    """Why not: for the claim's latest decision, each rule, whether it fired, and what failed."""
+    record = latest_adjudication(session, claim)
+    if record is None:
+        raise NotFound(f"claim {claim.claim_number} has no adjudication yet", field="claim_number")
+    stored = session.scalars(
+        select(RulebookVersion).where(RulebookVersion.sha256 == record.rulebook_sha256)
+    ).one()
+    rules = why_not(loads(stored.text, source=stored.source), record.facts)
+    return {
+        "claim_number": claim.claim_number,
+        "record_seq": record.seq,
+        "rulebook": f"{record.rulebook_name}@{record.rulebook_version}",
+        "facts": record.facts,
+        "fired": [r for r in rules if r["fired"]],
+        "not_fired": [r for r in rules if not r["fired"]],
+    }
 
 
 def documents(session: Session, runtime: Runtime, claim: Claim) -> dict[str, Any]:

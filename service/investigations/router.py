@@ -11,7 +11,7 @@ from service.investigations import service
 from service.investigations.responses import InvestigationOut
 from service.investigations.service import OutcomeIn
 from service.models.claims import Claim
-from service.security import Principal
+from service.security import MAY, Principal
 
 router = APIRouter(prefix="/v1/investigations", tags=["investigations"])
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/investigations", tags=["investigations"])
 @router.get("", response_model=list[InvestigationOut])
 def list_investigations(
     session: DbSession,
-    _: Annotated[Principal, Depends(require("investigator", "risk_team"))],
+    _: Annotated[Principal, Depends(require(*MAY["investigations"]))],
     status: Literal["open", "confirmed_fraud", "cleared"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
@@ -34,7 +34,7 @@ def outcome(
     body: OutcomeIn,
     session: DbSession,
     request_id: RequestId,
-    who: Annotated[Principal, Depends(require("investigator"))],
+    who: Annotated[Principal, Depends(require(*MAY["conclude"]))],
 ) -> dict[str, Any]:
     """Record confirmed fraud or cleared; cleared lifts the hold on the claim."""
     found = service.conclude(session, service.get(session, investigation_id), body, who, request_id)

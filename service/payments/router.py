@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.deps import CurrentClaim, DbSession, RequestId, require
 from service.payments import service
 from service.payments.schemas import PaymentIn, PaymentOut
-from service.security import Principal
+from service.security import MAY, Principal
 
 router = APIRouter(prefix="/v1/claims", tags=["payments"])
 
@@ -27,7 +27,7 @@ def _out(
 
 @router.post("/{claim_number}/payments", status_code=201, response_model=PaymentOut)
 def pay(
-    who: Annotated[Principal, Depends(require("claims_system"))],
+    who: Annotated[Principal, Depends(require(*MAY["pay"]))],
     body: PaymentIn,
     claim: CurrentClaim,
     session: DbSession,

@@ -8,16 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy import select
 
 from service.deps import DbSession, RuntimeDep, require
-from service.models.rulebooks import RulebookVersion
 from service.rulebooks import service
 from service.rulebooks.responses import BacktestReport, ShadowReport, VersionSummary, VersionView
 from service.schemas import Strict
-from service.security import RULEBOOK_READERS, Principal
+from service.security import MAY, RULEBOOK_READERS, Principal
 
 router = APIRouter(prefix="/v1/rulebooks", tags=["rulebooks"])
+Analyst = Annotated[Principal, Depends(require(*MAY["change_rulebook"]))]
 
 
 class UploadIn(Strict):
@@ -29,7 +28,7 @@ class UploadIn(Strict):
 
 @router.post("", status_code=201, response_model=VersionView)
 def upload(
-    who: Annotated[Principal, Depends(require("analyst"))],
+    who: Analyst,
     body: UploadIn,
     session: DbSession,
     runtime: RuntimeDep,
@@ -46,11 +45,7 @@ def listing(
     _: Annotated[Principal, Depends(require(*RULEBOOK_READERS))], session: DbSession
 ) -> list[dict[str, Any]]:
     """List every stored version with its status and the report dates it decides."""
-    rows = list(session.scalars(select(RulebookVersion).order_by(RulebookVersion.name, RulebookVersion.id)))
-    today = dt.date.today()
-    plans = {name: service.entries(session, name) for name in {v.name for v in rows}}
-    activated = service.took_effect(session)
-    return [service.summary(v, plans[v.name], activated, today) for v in rows]
+    return service.listing(session)
 
 
 @router.get("/{name}/versions/{version}", response_model=VersionView)
@@ -67,17 +62,13 @@ def _act(session: DbSession, out: dict[str, Any]) -> JSONResponse:
 
 
 @router.post("/{name}/versions/{version}/backtest", response_model=BacktestReport)
-def backtest(
-    who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
-) -> JSONResponse:
+def backtest(who: Analyst, name: str, version: str, session: DbSession) -> JSONResponse:
     """Backtest the version against the active one on every stored claim; the report is kept."""
     return _act(session, service.backtest(session, service.get(session, name, version), who))
 
 
 @router.post("/{name}/versions/{version}/approve", response_model=VersionView)
-def approve(
-    who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
-) -> JSONResponse:
+def approve(who: Analyst, name: str, version: str, session: DbSession) -> JSONResponse:
     """Approve a draft (a second analyst, not the uploader)."""
     found = service.get(session, name, version)
     service.approve(session, found, who)
@@ -92,7 +83,7 @@ class ActivateIn(Strict):
 
 @router.post("/{name}/versions/{version}/activate", response_model=VersionView)
 def activate(
-    who: Annotated[Principal, Depends(require("analyst"))],
+    who: Analyst,
     name: str,
     version: str,
     session: DbSession,
@@ -105,18 +96,14 @@ def activate(
 
 
 @router.post("/{name}/rollback", response_model=VersionView)
-def rollback(
-    who: Annotated[Principal, Depends(require("analyst"))], name: str, session: DbSession
-) -> JSONResponse:
+def rollback(who: Analyst, name: str, session: DbSession) -> JSONResponse:
     """Revoke the latest activation; the version in force before it decides again."""
     now = service.rollback(session, name, who)
     return _act(session, service.view(session, now))
 
 
 @router.post("/{name}/versions/{version}/shadow", response_model=VersionView)
-def shadow(
-    who: Annotated[Principal, Depends(require("analyst"))], name: str, version: str, session: DbSession
-) -> JSONResponse:
+def shadow(who: Analyst, name: str, version: str, session: DbSession) -> JSONResponse:
     """Evaluate this version beside the active one on live traffic, without affecting decisions."""
     found = service.get(session, name, version)
     service.start_shadow(session, found, who)
@@ -124,9 +111,7 @@ def shadow(
 
 
 @router.delete("/{name}/shadow", response_model=VersionView)
-def stop_shadow(
-    who: Annotated[Principal, Depends(require("analyst"))], name: str, session: DbSession
-) -> JSONResponse:
+def stop_shadow(who: Analyst, name: str, session: DbSession) -> JSONResponse:
     """Stop shadowing: live claims are no longer evaluated on the shadowed version (its report stays)."""
     stopped = service.stop_shadow(session, name, who)
     return _act(session, service.view(session, stopped))

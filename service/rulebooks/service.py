@@ -345,3 +345,12 @@ def shadow_report(session: Session, version: RulebookVersion) -> dict[str, Any]:
             {"claim": r.claim_number, "active": r.active, "shadow": r.shadow} for r in differing[:25]
         ],
     }
+
+
+def listing(session: Session) -> list[dict[str, Any]]:
+    """Every stored version with its status and the report dates it decides."""
+    rows = list(session.scalars(select(RulebookVersion).order_by(RulebookVersion.name, RulebookVersion.id)))
+    today = dt.date.today()
+    plans = {name: entries(session, name) for name in {v.name for v in rows}}
+    activated = took_effect(session)
+    return [summary(v, plans[v.name], activated, today) for v in rows]
