@@ -9,6 +9,7 @@ scikit-learn and pandas stay in the process that exits.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -23,7 +24,11 @@ class ExportError(RuntimeError):
 
 def document(data_dir: str | Path, ref: str = "champion", timeout: float = 300) -> str:
     """Return the serving document of a registered version or alias, from a child process."""
-    command = [sys.executable, "-m", "risk_models.export", "--data-dir", str(data_dir), "--", ref]
+    return _child(["--data-dir", str(data_dir), "--", ref], timeout)
+
+
+def _child(arguments: list[str], timeout: float) -> str:
+    command = [sys.executable, "-m", "risk_models.export", *arguments]
     try:
         done = subprocess.run(
             command, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, check=False
@@ -38,17 +43,34 @@ def document(data_dir: str | Path, ref: str = "champion", timeout: float = 300) 
             if reasons
             else (lines[-1] if lines else f"exit {done.returncode}")
         )
-    if not done.stdout.startswith("{"):
+    if not done.stdout.startswith(("{", "[")):
         raise ExportError(f"the export printed no serving document: {done.stdout[:80]!r}")
     return done.stdout
 
 
+def listing(data_dir: str | Path, timeout: float = 300) -> list[dict]:
+    """Return every registered version with aliases, metrics and its plots' files, from a child."""
+    return json.loads(_child(["--data-dir", str(data_dir), "--list"], timeout))
+
+
+def _listing() -> str:
+    from risk_models import registry
+
+    rows = registry.versions()
+    for row in rows:
+        row["plots"] = {name: str(path) for name, path in registry.plots(row["run_id"]).items()}
+    return json.dumps(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the serving document of `ref` to standard output."""
+    """Print the serving document of `ref` (or, for `--list`, the versions) to standard output."""
     parser = argparse.ArgumentParser(prog="python -m risk_models.export", description=main.__doc__)
-    parser.add_argument("ref", help="a version number or an alias such as champion")
+    parser.add_argument("ref", nargs="?", help="a version number or an alias such as champion")
+    parser.add_argument("--list", action="store_true", help="list the versions and their plots instead")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="the embedded store's folder")
     args = parser.parse_args(argv)
+    if (args.ref is None) == (not args.list):
+        parser.error("name one version or alias, or give --list")
     # Only the document goes to standard output: anything a library prints (LightGBM's log hook
     # prints to stdout) goes to standard error instead.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
@@ -62,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         registry.configure(args.data_dir)
-        model, version = registry.load(args.ref)
-        text = model.serving(version).to_json()
+        if args.list:
+            text = _listing()
+        else:
+            model, version = registry.load(args.ref)
+            text = model.serving(version).to_json()
     except Exception as exc:  # one line for the serving process to report, never a traceback
         print(REFUSED + f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return 1

@@ -272,6 +272,17 @@ def versions() -> list[dict[str, Any]]:
     return rows
 
 
+def plots(run_id: str) -> dict[str, Path]:
+    """The evaluation plots a run keeps, by name (a local store gives its files in place)."""
+    from mlflow.artifacts import download_artifacts
+
+    try:
+        folder = Path(download_artifacts(run_id=run_id, artifact_path="plots"))
+    except MlflowException:  # a run without plots lists none
+        return {}
+    return {p.stem: p.resolve() for p in sorted(folder.glob("*.png"))}
+
+
 def holdout_of(version: str) -> pd.DataFrame:
     """Return the raw holdout rows a version was evaluated on."""
     mv = _version(version)

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, min_length=16)
     # Seals every claim's chain head (HMAC-SHA256); keep it outside the database, e.g. in a vault.
     audit_key: SecretStr | None = None
+    # Signs the workbench's session cookies; unset, a random key is kept in the data directory.
+    session_key: SecretStr | None = None
     metrics_public: bool = False
     max_body_bytes: int = 2_000_000
     # Requests a worker process works on at once; the rest wait their turn. Endpoints hold the
@@ -72,9 +74,9 @@ class Settings(BaseSettings):
     # How old the SLA gauges on /metrics may be: computing them reads every open claim.
     sla_metrics_seconds: float = Field(default=30.0, ge=0)
 
-    @field_validator("audit_key")
+    @field_validator("audit_key", "session_key")
     @classmethod
-    def _long_audit_key(cls, value: SecretStr | None) -> SecretStr | None:
+    def _long_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters (a key someone could guess seals nothing)")
         return value

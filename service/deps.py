@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import exposure
+from service.claims import queue
 from service.errors import Forbidden, NotFound
 from service.guard import PRINCIPAL
+from service.lifecycle import LIVE
 from service.models.claims import Claim
 from service.observability import bind_claim
 from service.runtime import Runtime
@@ -99,3 +101,17 @@ def get_claim(
 
 
 CurrentClaim = Annotated[Claim, Depends(get_claim)]
+
+
+def queue_filters(
+    product: Annotated[str | None, Query(max_length=20, description="the line: motor, health...")] = None,
+    route: Literal["simple", "complex", "major"] | None = None,
+    status: Annotated[Literal[LIVE] | None, Query(description="one open state")] = None,  # type: ignore[valid-type]
+    risk_band: Literal["low", "medium", "high"] | None = None,
+    breached: Annotated[bool | None, Query(description="only claims past (or within) a deadline")] = None,
+) -> queue.Filters:
+    """The filters every queue takes."""
+    return queue.Filters(product, route, status, risk_band, breached)
+
+
+QueueFilters = Annotated[queue.Filters, Depends(queue_filters)]

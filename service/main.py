@@ -9,6 +9,7 @@ from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -28,6 +29,16 @@ from service.policies.router import router as policies_router
 from service.reports.metrics import SlaCollector
 from service.reports.router import router as reports_router
 from service.rulebooks.router import router as rulebooks_router
+from service.web import common as web
+from service.web.auth import session_key
+from service.web.forms import router as web_forms
+from service.web.pages import router as web_pages
+
+
+def web_key(settings: Settings) -> bytes:
+    """The key that signs the workbench's session cookies."""
+    configured = settings.session_key.get_secret_value() if settings.session_key else None
+    return session_key(settings.data_dir, configured)
 
 
 class Liveness(BaseModel):
@@ -126,7 +137,11 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
             status_code=200 if ready else 503,
         )
 
+    web.install(app, web_key(settings), secure=settings.environment == "production")
+    app.mount("/app/static", StaticFiles(directory=web.HERE / "static"), name="workbench-static")
     for router in (
+        web_pages,
+        web_forms,
         policies_router,
         claims_router,
         queues_router,

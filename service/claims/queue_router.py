@@ -3,35 +3,20 @@ SLA due date first."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from service.claims import queue
 from service.claims.responses import Queue, QueueCount
-from service.deps import DbSession, Offset, RuntimeDep, require
-from service.lifecycle import LIVE
+from service.deps import DbSession, Offset, QueueFilters, RuntimeDep, require
 from service.security import CLAIM_READERS, Principal
 
 router = APIRouter(prefix="/v1/queues", tags=["queues"])
 Readers = Annotated[Principal, Depends(require(*CLAIM_READERS))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Team = Annotated[str, Path(max_length=40)]
-
-
-def filters(
-    product: Annotated[str | None, Query(max_length=20, description="the line: motor, health...")] = None,
-    route: Literal["simple", "complex", "major"] | None = None,
-    status: Annotated[Literal[LIVE] | None, Query(description="one open state")] = None,  # type: ignore[valid-type]
-    risk_band: Literal["low", "medium", "high"] | None = None,
-    breached: Annotated[bool | None, Query(description="only claims past (or within) a deadline")] = None,
-) -> queue.Filters:
-    """The filters every queue takes."""
-    return queue.Filters(product, route, status, risk_band, breached)
-
-
-Filters = Annotated[queue.Filters, Depends(filters)]
 
 
 @router.get("", response_model=list[QueueCount])
@@ -45,7 +30,7 @@ def mine(
     who: Readers,
     session: DbSession,
     runtime: RuntimeDep,
-    narrow: Filters,
+    narrow: QueueFilters,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> JSONResponse:
@@ -58,7 +43,7 @@ def breached(
     _: Readers,
     session: DbSession,
     runtime: RuntimeDep,
-    narrow: Filters,
+    narrow: QueueFilters,
     team: Annotated[str | None, Query(max_length=40, description="one team's claims only")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -73,7 +58,7 @@ def team(
     team: Team,
     session: DbSession,
     runtime: RuntimeDep,
-    narrow: Filters,
+    narrow: QueueFilters,
     waiting: Annotated[bool, Query(description="only the claims nobody holds yet")] = False,
     limit: Limit = 50,
     offset: Offset = 0,

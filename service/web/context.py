@@ -1,0 +1,81 @@
+"""What the claim page shows and which of its forms a person may use: shared by the pages and
+the forms (a refused form shows the claim page again, with the problem)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.claims import queue, views
+from service.errors import NotFound
+from service.runtime import Runtime
+from service.security import Principal, may
+from service.web.i18n import pick
+
+DENIAL_EFFECT = "not_covered"
+
+
+def local(target: str) -> str:
+    """Only a path inside the workbench is followed after sign-in (no open redirect)."""
+    return target if target.startswith("/app") and not target.startswith("//") else "/app/queues/mine"
+
+
+def claim_context(session: Any, runtime: Runtime, claim: Any, who: Principal) -> dict[str, Any]:
+    """Everything the claim page shows, and which of its forms the person may use."""
+    shown = views.detail(session, runtime, claim)
+    try:
+        why = views.explanation(session, claim)
+    except NotFound:
+        why = None
+    reasons = (shown["adjudication"] or {}).get("reasons", [])
+    denial_codes = [r["code"] for r in reasons if r.get("effect", {}).get("coverage") == DENIAL_EFFECT]
+    team = runtime.assignment.policy.teams.get(claim.team) if claim.team else None
+    return {
+        "claim": shown,
+        "why": why,
+        "records": views.records(session, claim),
+        "can": can(claim, shown["allowed_actions"], who, runtime),
+        "denial_codes": denial_codes,
+        "manual_codes": sorted(runtime.settings.manual_denial_codes),
+        "override_codes": sorted(runtime.settings.override_reason_codes),
+        "explanation": {
+            lang: " ".join(pick(r["customer"], lang) for r in reasons if r["code"] in denial_codes)
+            for lang in ("zh-CN", "en")
+        },
+        "teams": runtime.assignment.policy.teams,
+        "members": list(team.members) if team else [],
+        "top_factor": max((abs(f["contribution"]) for f in shown["risk"].get("factors") or []), default=0),
+    }
+
+
+def can(claim: Any, allowed: list[str], who: Principal, runtime: Runtime) -> set[str]:
+    """The claim's forms this person may use now: its state's actions that their role may take.
+
+    The domain services check again on submit (authority, four eyes, holds); this only hides
+    the buttons whose request would be refused for the role or the state.
+    """
+    admin = who.role == "admin"
+    shown: set[str] = set()
+    for action in allowed:
+        if action in ("preliminary_review", "senior_review"):
+            stage_role = "specialist" if action == "preliminary_review" else "senior_reviewer"
+            if admin or who.role == stage_role:
+                shown.add(action)
+        elif action in ("approve", "deny"):
+            senior_only = claim.status == "senior_review"
+            if may(who.role, "decide") and (admin or not senior_only or who.role == "senior_reviewer"):
+                shown.add(action)
+        elif action in ("check_document", "verify_payee", "adjudicate") and may(
+            who.role, {"adjudicate": "readjudicate"}.get(action, action)
+        ):
+            shown.add(action)
+    if claim.status in queue.LIVE and may(who.role, "assignment"):
+        members = runtime.assignment.members(claim.team) if claim.team else ()
+        if claim.owner is None and (admin or not claim.team or who.name in members):
+            shown.add("take")
+        if claim.owner == who.name:
+            shown.add("release")
+        if admin or who.role in queue.REASSIGNERS:
+            shown.add("reassign")
+    if claim.investigations and claim.investigations[-1].status == "open" and may(who.role, "conclude"):
+        shown.add("conclude")
+    return shown

@@ -1,0 +1,289 @@
+"""The workbench's forms (POST): each one checks the CSRF token, calls the same domain service
+as the API route, commits, and sends the browser back to the page; a refusal shows the
+problem's text on the page it came from, and changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from service.claims import payee, queue, review, service
+from service.claims.schemas import AssignmentIn, DecisionIn, DocumentCheck, ReviewIn
+from service.deps import CurrentClaim, DbSession, RequestId, RowId, RuntimeDep
+from service.errors import DomainError, Unprocessable
+from service.investigations import service as investigations
+from service.investigations.service import OutcomeIn
+from service.models.claims import Claim
+from service.rulebooks import service as rulebooks
+from service.runtime import Runtime
+from service.security import Principal, identify
+from service.web.common import (
+    CsrfChecked,
+    Person,
+    allow,
+    back_to,
+    refusal,
+    render,
+    sessions,
+    web_session,
+)
+from service.web.context import claim_context, local
+
+router = APIRouter(prefix="/app", include_in_schema=False, dependencies=[CsrfChecked])
+Text = Annotated[str, Form(max_length=4000)]
+Optional = Annotated[str | None, Form(max_length=4000)]
+
+
+@router.post("/sign-in")
+def sign_in(
+    request: Request,
+    runtime: RuntimeDep,
+    api_key: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/app/queues/mine",
+) -> Response:
+    """Sign in with the person's API key: a new session (and CSRF token) on success."""
+    try:
+        identify(runtime.keys, api_key.strip(), None)
+    except DomainError:
+        return render(request, "sign_in.html", None, 401, next=local(next), error_key="unknown_key")
+    session = web_session(request).signed_in(api_key.strip())
+    response = back_to(local(next))
+    sessions(request).write(response, session)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request) -> Response:
+    """End the session (the cookie is replaced by a signed-out one)."""
+    response = back_to("/app/sign-in")
+    sessions(request).write(response, web_session(request).signed_out())
+    return response
+
+
+@router.post("/language")
+def language(
+    request: Request,
+    lang: Annotated[str, Form(max_length=10)],
+    next: Annotated[str, Form(max_length=500)] = "/app",
+) -> Response:
+    """Switch the pages between Chinese and English."""
+    response = back_to(local(next))
+    sessions(request).write(response, web_session(request).speaking(lang))
+    return response
+
+
+def _on_claim(
+    request: Request,
+    session: Any,
+    runtime: Runtime,
+    claim: Claim,
+    who: Principal,
+    act: Callable[[], Any],
+) -> Response:
+    """Run one action on a claim: commit and go back to it, or show the refusal and change nothing."""
+    try:
+        act()
+        session.commit()
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        status, message = refusal(exc)
+        context = claim_context(session, runtime, claim, who)
+        return render(request, "claim.html", who, status, error=message, **context)
+    return back_to(f"/app/claims/{claim.claim_number}?done=1")
+
+
+@router.post("/claims/{claim_number}/assignment")
+def assignment(
+    request: Request,
+    who: Person,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    action: Annotated[str, Form(max_length=20)],
+    team: Optional = None,
+    to: Optional = None,
+    reason: Optional = None,
+) -> Response:
+    """Take the claim, give it back, or (a senior reviewer) reassign it."""
+
+    def act() -> None:
+        allow(who, "assignment")
+        data = AssignmentIn(action=action, team=team or None, to=to or None, reason=reason or None)
+        queue.change(session, runtime, claim, data, who, request_id)
+
+    return _on_claim(request, session, runtime, claim, who, act)
+
+
+@router.post("/claims/{claim_number}/documents/{doc_id}")
+def check_document(
+    request: Request,
+    who: Person,
+    doc_id: RowId,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    status: Annotated[str, Form(max_length=20)],
+    reason: Optional = None,
+) -> Response:
+    """Mark a received document verified, or rejected with a reason."""
+
+    def act() -> None:
+        allow(who, "check_document")
+        data = DocumentCheck(status=status, reason=reason or None)
+        service.check_document(session, runtime, claim, doc_id, data, who, request_id)
+
+    return _on_claim(request, session, runtime, claim, who, act)
+
+
+@router.post("/claims/{claim_number}/review")
+def add_review(
+    request: Request,
+    who: Person,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    stage: Annotated[str, Form(max_length=20)],
+    recommendation: Annotated[str, Form(max_length=20)],
+    amount: Optional = None,
+    notes: Text = "",
+) -> Response:
+    """Record a preliminary or senior review."""
+
+    def act() -> None:
+        allow(who, "review")
+        data = ReviewIn(stage=stage, recommendation=recommendation, amount=amount or None, notes=notes)
+        review.add_review(session, runtime, claim, data, who, request_id)
+
+    return _on_claim(request, session, runtime, claim, who, act)
+
+
+@router.post("/claims/{claim_number}/decision")
+def decide(
+    request: Request,
+    who: Person,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    outcome: Annotated[str, Form(max_length=20)],
+    amount: Optional = None,
+    override_reason_code: Optional = None,
+    reason_codes: Annotated[list[str] | None, Form()] = None,
+    explanation_zh: Optional = None,
+    explanation_en: Optional = None,
+) -> Response:
+    """Approve an amount, or deny with reason codes and the customer's explanation."""
+
+    def act() -> None:
+        allow(who, "decide")
+        body: dict[str, Any] = {"outcome": outcome}
+        if outcome == "approve":
+            body |= {"amount": amount or None, "override_reason_code": override_reason_code or None}
+        else:
+            body["reason_codes"] = [c for c in reason_codes or [] if c]
+            if (explanation_zh or "").strip() or (explanation_en or "").strip():
+                body["explanation"] = {"zh-CN": explanation_zh or "", "en": explanation_en or ""}
+        review.decide(session, runtime, claim, DecisionIn.model_validate(body), who, request_id)
+
+    return _on_claim(request, session, runtime, claim, who, act)
+
+
+@router.post("/claims/{claim_number}/payee/verify")
+def verify_payee(
+    request: Request,
+    who: Person,
+    claim: CurrentClaim,
+    session: DbSession,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+) -> Response:
+    """Confirm a changed payee with the customer."""
+
+    def act() -> None:
+        allow(who, "verify_payee")
+        payee.verify(session, claim, who, request_id)
+
+    return _on_claim(request, session, runtime, claim, who, act)
+
+
+@router.post("/investigations/{investigation_id}/outcome")
+def conclude(
+    request: Request,
+    who: Person,
+    investigation_id: RowId,
+    session: DbSession,
+    request_id: RequestId,
+    outcome: Annotated[str, Form(max_length=20)],
+    notes: Text = "",
+    back: Annotated[str, Form(max_length=200)] = "/app/investigations",
+) -> Response:
+    """Record confirmed fraud or cleared, with notes; cleared lifts the hold on the claim."""
+    try:
+        allow(who, "conclude")
+        found = investigations.get(session, investigation_id)
+        investigations.conclude(session, found, OutcomeIn(outcome=outcome, notes=notes), who, request_id)
+        session.commit()
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        status, message = refusal(exc)
+        return render(request, "error.html", who, status, message=message, back=local(back))
+    return back_to(local(back) + "?done=1")
+
+
+def _on_rulebook(request: Request, session: Any, who: Principal, page: str, act: Callable) -> Response:
+    try:
+        allow(who, "change_rulebook")
+        act()
+        session.commit()
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        status, message = refusal(exc)
+        return render(request, "error.html", who, status, message=message, back=page)
+    return back_to(page + "?done=1")
+
+
+@router.post("/rulebooks/{name}/{version}/{step}")
+def rulebook_step(
+    request: Request,
+    who: Person,
+    name: str,
+    version: str,
+    step: str,
+    session: DbSession,
+    effective_from: Annotated[str | None, Form(max_length=10)] = None,
+) -> Response:
+    """Backtest, approve (a second analyst) or activate a version."""
+    page = f"/app/rulebooks/{name}/{version}"
+
+    def act() -> None:
+        found = rulebooks.get(session, name, version)
+        if step == "backtest":
+            rulebooks.backtest(session, found, who)
+        elif step == "approve":
+            rulebooks.approve(session, found, who)
+        elif step == "activate":
+            try:
+                day = dt.date.fromisoformat(effective_from) if effective_from else None
+            except ValueError:
+                raise Unprocessable(f"{effective_from!r} is not a date", field="effective_from") from None
+            rulebooks.activate(session, found, who, day)
+        else:
+            raise Unprocessable(f"no step {step!r}: backtest, approve or activate", field="step")
+
+    return _on_rulebook(request, session, who, page, act)
+
+
+@router.post("/rulebooks/{name}/rollback")
+def rulebook_rollback(request: Request, name: str, who: Person, session: DbSession) -> Response:
+    """Revoke the latest activation of a rulebook."""
+    return _on_rulebook(
+        request, session, who, "/app/rulebooks", lambda: rulebooks.rollback(session, name, who)
+    )

@@ -1,0 +1,145 @@
+"""The workbench's own labels in Chinese and English (rulebook texts carry their own)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LABELS: dict[str, tuple[str, str]] = {
+    # key: (zh-CN, en)
+    "app": ("理赔工作台", "Claims workbench"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "api_key": ("API 密钥", "API key"),
+    "sign_in_help": ("使用您本人的 API 密钥登录。", "Sign in with your own API key."),
+    "unknown_key": ("该密钥无效。", "That key is not known."),
+    "csrf_refused": (
+        "表单已过期或来源不明，请重新提交。",
+        "The form has expired or did not come from this page; submit it again.",
+    ),
+    "my_work": ("我的案件", "My work"),
+    "breached": ("已超时", "Breached"),
+    "teams": ("团队队列", "Team queues"),
+    "investigations": ("调查", "Investigations"),
+    "rulebooks": ("规则库", "Rulebooks"),
+    "models": ("风险模型", "Risk models"),
+    "claim": ("案件", "Claim"),
+    "product": ("险种", "Line"),
+    "status": ("状态", "Status"),
+    "route": ("路径", "Route"),
+    "risk": ("风险", "Risk"),
+    "amount": ("金额", "Amount"),
+    "claimed": ("索赔金额", "Claimed"),
+    "payable": ("应付金额", "Payable"),
+    "owner": ("处理人", "Owner"),
+    "team": ("团队", "Team"),
+    "next_due": ("下一时限", "Next due"),
+    "stage_clock": ("阶段时钟", "Stage clock"),
+    "days_used": ("已用", "used"),
+    "days_left": ("剩余", "left"),
+    "working_days": ("工作日", "working days"),
+    "paused": ("暂停", "paused"),
+    "running": ("计时中", "running"),
+    "done": ("完成", "done"),
+    "not_started": ("未开始", "not started"),
+    "filter": ("筛选", "Filter"),
+    "any": ("全部", "any"),
+    "open": ("未结", "open"),
+    "waiting": ("待领取", "waiting"),
+    "total": ("共", "total"),
+    "none": ("无", "none"),
+    "nothing_here": ("没有案件。", "No claims here."),
+    "previous": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "facts": ("案件信息", "Facts"),
+    "documents": ("单证", "Documents"),
+    "required": ("所需", "required"),
+    "missing": ("缺少", "missing"),
+    "received": ("已收到", "received"),
+    "verified": ("已核验", "verified"),
+    "rejected": ("已退回", "rejected"),
+    "verify": ("核验", "Verify"),
+    "reject": ("退回", "Reject"),
+    "reason": ("原因", "Reason"),
+    "adjudication": ("理算结果", "Adjudication"),
+    "customer_text": ("客户说明", "Customer text"),
+    "internal_text": ("内部说明", "Internal text"),
+    "fraud_score": ("欺诈风险评分", "Fraud score"),
+    "factors": ("影响因素", "Factors"),
+    "raises": ("提高", "raises"),
+    "lowers": ("降低", "lowers"),
+    "why_not": ("未触发的规则", "Rules that did not fire"),
+    "failed": ("未满足", "failed"),
+    "sla": ("时效", "SLA clocks"),
+    "timeline": ("决定记录", "Decision records"),
+    "actions": ("操作", "Actions"),
+    "take": ("领取", "Take"),
+    "release": ("退回队列", "Give back"),
+    "reassign": ("改派", "Reassign"),
+    "to_person": ("改派给", "To"),
+    "preliminary_review": ("初审", "Preliminary review"),
+    "senior_review": ("复审", "Senior review"),
+    "recommendation": ("建议", "Recommendation"),
+    "approve": ("批准", "Approve"),
+    "deny": ("拒赔", "Deny"),
+    "notes": ("备注", "Notes"),
+    "record_review": ("提交审核", "Record the review"),
+    "decision": ("决定", "Decision"),
+    "reason_codes": ("拒赔原因代码", "Reason codes"),
+    "override_code": ("超额原因代码", "Override reason"),
+    "explanation_zh": ("客户说明（中文）", "Customer explanation (Chinese)"),
+    "explanation_en": ("客户说明（英文）", "Customer explanation (English)"),
+    "verify_payee": ("核实收款人", "Verify the payee"),
+    "payee": ("收款账户", "Payee account"),
+    "payee_unverified": ("收款人变更待核实", "changed payee, not verified yet"),
+    "on_hold": ("暂停赔付（调查中）", "on hold (under investigation)"),
+    "outcome": ("结论", "Outcome"),
+    "confirmed_fraud": ("确认欺诈", "Confirmed fraud"),
+    "cleared": ("排除嫌疑", "Cleared"),
+    "record_outcome": ("提交结论", "Record the outcome"),
+    "held_amount": ("暂扣金额", "Held amount"),
+    "opened": ("开立", "Opened"),
+    "version": ("版本", "Version"),
+    "in_force": ("生效期间", "In force"),
+    "diff": ("与生效版本的差异", "Diff against the version in force"),
+    "backtest": ("回测", "Backtest"),
+    "run_backtest": ("运行回测", "Run the backtest"),
+    "activate": ("启用", "Activate"),
+    "rollback": ("回滚", "Roll back"),
+    "effective_from": ("生效日期", "Effective from"),
+    "aliases": ("别名", "Aliases"),
+    "metrics": ("指标", "Metrics"),
+    "plots": ("评估图", "Evaluation plots"),
+    "done_ok": ("已完成。", "Done."),
+    "refused": ("未能完成", "Refused"),
+    "language": ("English", "中文"),
+    "role": ("角色", "Role"),
+    "reviews": ("审核", "Reviews"),
+    "payments": ("支付", "Payments"),
+    "reserve": ("准备金", "Reserve"),
+    "description": ("经过", "Description"),
+    "incident_at": ("出险时间", "Incident"),
+    "report_date": ("报案日期", "Reported"),
+    "channel": ("报案渠道", "Channel"),
+    "policy": ("保单", "Policy"),
+    "rulebook": ("规则库版本", "Rulebook"),
+    "search": ("查找案件号", "Find a claim number"),
+    "go": ("打开", "Open"),
+}
+
+
+def translator(lang: str) -> Any:
+    """Return t(key) for one language; a key without a label shows as itself."""
+    index = 0 if lang == "zh-CN" else 1
+
+    def t(key: str) -> str:
+        pair = LABELS.get(key)
+        return pair[index] if pair else key.replace("_", " ")
+
+    return t
+
+
+def pick(texts: dict[str, str] | None, lang: str) -> str:
+    """The text of a {zh-CN, en} pair in the page's language (the other one if it is missing)."""
+    if not texts:
+        return ""
+    return texts.get(lang) or texts.get("en") or texts.get("zh-CN") or ""
