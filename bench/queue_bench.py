@@ -73,12 +73,21 @@ def main() -> None:
             counts = {q["team"]: q["open"] for q in client.get("/v1/queues", headers=headers("spec")).json()}
             team = max(counts, key=counts.get)
             results = {"machine": machine(), "open_claims": OPEN_CLAIMS, "queues": counts}
+            # The workbench's page of the same queue, signed in as the team's specialist.
+            page = client.get("/app/sign-in")
+            token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            signed = client.post(
+                "/app/sign-in", data={"csrf": token, "api_key": "key-spec"}, follow_redirects=False
+            )
+            assert signed.status_code == 303, signed.text
             for name, path in (
                 ("counts", "/v1/queues"),
                 (f"team {team} ({counts[team]:,} claims)", f"/v1/queues/teams/{team}"),
                 (f"team {team}, a deep page", f"/v1/queues/teams/{team}?offset=5000"),
                 ("mine", "/v1/queues/mine"),
                 ("breached", "/v1/queues/breached"),
+                (f"workbench page of team {team}", f"/app/queues/teams/{team}"),
+                ("workbench page, my work", "/app/queues/mine"),
             ):
                 times = []
                 for _ in range(REPEATS):

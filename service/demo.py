@@ -70,6 +70,7 @@ def prepare(settings: Settings, console: Console, n: int) -> None:
         console.print(f"demo API keys (also in {keys_path}; the service stores only their hashes):")
         for name, key in json.loads(keys_path.read_text(encoding="utf-8")).items():
             console.print(f"  {name:14} {key}", markup=False)
+        console.print("the workbench: http://127.0.0.1:8000/app (sign in with a person's key above)")
 
 
 def demo_policies() -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.claims import queue, views
+from service.claims import queue, review, views
 from service.errors import NotFound
 from service.runtime import Runtime
 from service.security import Principal, may
@@ -17,6 +17,12 @@ DENIAL_EFFECT = "not_covered"
 def local(target: str) -> str:
     """Only a path inside the workbench is followed after sign-in (no open redirect)."""
     return target if target.startswith("/app") and not target.startswith("//") else "/app/queues/mine"
+
+
+def nav(session: Any, runtime: Runtime, who: Principal) -> dict[str, Any]:
+    """The side bar's queues and their counts."""
+    teams = queue.counts(session, runtime, who)
+    return {"teams": teams, "breached_total": sum(t["breached"] for t in teams)}
 
 
 def claim_context(session: Any, runtime: Runtime, claim: Any, who: Principal) -> dict[str, Any]:
@@ -41,7 +47,8 @@ def claim_context(session: Any, runtime: Runtime, claim: Any, who: Principal) ->
             lang: " ".join(pick(r["customer"], lang) for r in reasons if r["code"] in denial_codes)
             for lang in ("zh-CN", "en")
         },
-        "teams": runtime.assignment.policy.teams,
+        "team_choices": runtime.assignment.policy.teams,
+        **nav(session, runtime, who),
         "members": list(team.members) if team else [],
         "top_factor": max((abs(f["contribution"]) for f in shown["risk"].get("factors") or []), default=0),
     }
@@ -58,11 +65,21 @@ def can(claim: Any, allowed: list[str], who: Principal, runtime: Runtime) -> set
     for action in allowed:
         if action in ("preliminary_review", "senior_review"):
             stage_role = "specialist" if action == "preliminary_review" else "senior_reviewer"
-            if admin or who.role == stage_role:
+            done = action.removesuffix("_review") in {r.stage for r in claim.reviews}
+            if not done and (admin or who.role == stage_role):
                 shown.add(action)
         elif action in ("approve", "deny"):
+            # The decision comes after the reviews its state needs (a denial the rules already
+            # explain may come at once); in a senior review only a senior reviewer decides.
+            stages = {r.stage for r in claim.reviews}
             senior_only = claim.status == "senior_review"
-            if may(who.role, "decide") and (admin or not senior_only or who.role == "senior_reviewer"):
+            ready = ("senior" in stages) if senior_only else ("preliminary" in stages)
+            ready = ready or (action == "deny" and review.nothing_payable(claim) and not senior_only)
+            if (
+                ready
+                and may(who.role, "decide")
+                and (admin or not senior_only or who.role == "senior_reviewer")
+            ):
                 shown.add(action)
         elif action in ("check_document", "verify_payee", "adjudicate") and may(
             who.role, {"adjudicate": "readjudicate"}.get(action, action)

@@ -20,7 +20,7 @@ from service.rulebooks import service as rulebooks
 from service.runtime import Runtime
 from service.security import Principal
 from service.web.common import Person, allow, render, web_session
-from service.web.context import claim_context, local
+from service.web.context import claim_context, local, nav
 from service.web.i18n import pick
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -39,11 +39,6 @@ def sign_in_page(request: Request, next: str = "/app/queues/mine") -> HTMLRespon
     return render(request, "sign_in.html", None, next=local(next))
 
 
-def _nav(session: Any, runtime: Runtime, who: Principal) -> dict[str, Any]:
-    teams = queue.counts(session, runtime, who)
-    return {"teams": teams, "breached_total": sum(t["breached"] for t in teams)}
-
-
 def _queue_page(
     request: Request, session: Any, runtime: Runtime, who: Principal, title: str, shown: dict, narrow: Any
 ) -> HTMLResponse:
@@ -55,7 +50,7 @@ def _queue_page(
         queue=shown,
         filters=narrow,
         page_size=PAGE,
-        **_nav(session, runtime, who),
+        **nav(session, runtime, who),
     )
 
 
@@ -144,7 +139,7 @@ def investigations_page(
         row["factors"] = risk.get("factors") or []
         row["held"] = str(claim.reserve) if claim.on_hold else None
         row["claimed"] = str(claim.claimed_amount)
-    return render(request, "investigations.html", who, rows=rows, status=status, offset=offset, page=PAGE)
+    return render(request, "investigations.html", who, rows=rows, showing=status, offset=offset, page=PAGE)
 
 
 @router.get("/rulebooks")
