@@ -64,10 +64,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 policies_app = typer.Typer(help="Policies.", no_args_is_help=True)
 audit_app = typer.Typer(help="Decision records.", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA clocks.", no_args_is_help=True)
+users_app = typer.Typer(help="People, their roles and teams.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(policies_app, name="policies")
 app.add_typer(audit_app, name="audit")
 app.add_typer(sla_app, name="sla")
+app.add_typer(users_app, name="users")
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -148,6 +150,44 @@ def sla_refresh() -> None:
     """Recompute every open claim's next SLA due date and breached day (after a calendar change)."""
     changed = _refresh_sla(_settings())
     console.print(f"SLA dates changed on {changed} open claims")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Everyone with a key, their role and their teams; team members without a key are named."""
+    from service.security import load_key_file, parse_env_keys
+
+    settings = _settings()
+    known = {*load_key_file(settings.keys_file).values(), *parse_env_keys(settings.api_keys).values()}
+    policy = settings.assignment
+    for person in sorted(known, key=lambda p: (p.name, p.role)):
+        teams = ", ".join(policy.teams_of(person.name)) or "-"
+        console.print(f"{person.name:20} {person.role:16} {teams}", markup=False, highlight=False)
+    names = {p.name for p in known}
+    for team, spec in policy.policy.teams.items():
+        for member in spec.members:
+            if member not in names:
+                console.print(f"[yellow]{member} is a member of {team} but has no key[/yellow]")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="the person's name, as the assignment file names them")],
+    role: Annotated[str, typer.Argument(help="one role: specialist, senior_reviewer, investigator, ...")],
+) -> None:
+    """Give a person an API key of a role (printed once; the key file keeps only its hash).
+
+    Teams are declared in the assignment file (CLAIMS_ASSIGNMENT_FILE); add the name there.
+    """
+    from service.security import add_key
+
+    settings = _settings()
+    try:
+        key = add_key(settings.keys_file, name, role)
+    except ValueError as exc:
+        _usage(str(exc))
+    console.print(f"{name} ({role}): {key}", markup=False, highlight=False)
+    console.print(f"kept as a hash in {settings.keys_file}; a running service reads it at start-up")
 
 
 @policies_app.command("import")

@@ -129,3 +129,17 @@ def create_demo_keys(path: Path) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stored, indent=2), encoding="utf-8")
     return plain
+
+
+def add_key(path: Path, name: str, role: str) -> str:
+    """Give a person (or system) a new API key of a role in the key file; return the plain key once."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    if not name or len(name) > 80 or not all(c.isalnum() or c in "._-" for c in name):
+        raise ValueError(f"{name!r} is not a name: letters, digits, '.', '_' or '-', at most 80")
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    key = f"{role[:4]}_{secrets.token_urlsafe(18)}"
+    stored[hash_key(key)] = {"name": name, "role": role}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=2), encoding="utf-8")
+    return key

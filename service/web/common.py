@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from service.deps import RuntimeDep
 from service.errors import DomainError, Forbidden
@@ -79,11 +81,16 @@ def render(
     return response
 
 
+REFUSALS = (DomainError, ValidationError, StaleDataError, IntegrityError)  # what a form may meet
+
+
 def refusal(exc: Exception) -> tuple[int, str]:
     """The status and text a refused form shows: a problem's detail, or each invalid field."""
     if isinstance(exc, DomainError):
         fields = [f"{e.get('field')}: {e.get('message')}" for e in exc.extra.get("errors", [])]
         return exc.status, "; ".join([exc.detail, *fields])
+    if isinstance(exc, StaleDataError | IntegrityError):
+        return 409, "another request changed this claim at the same time; look again and retry"
     if isinstance(exc, ValidationError | RequestValidationError):
         return 422, "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from service.claims import payee, queue, review, service
 from service.claims.schemas import AssignmentIn, DecisionIn, DocumentCheck, ReviewIn
@@ -23,6 +22,7 @@ from service.rulebooks import service as rulebooks
 from service.runtime import Runtime
 from service.security import Principal, identify
 from service.web.common import (
+    REFUSALS,
     CsrfChecked,
     Person,
     allow,
@@ -89,7 +89,7 @@ def _on_claim(
     try:
         act()
         session.commit()
-    except (DomainError, ValidationError) as exc:
+    except REFUSALS as exc:
         session.rollback()
         status, message = refusal(exc)
         context = claim_context(session, runtime, claim, who)
@@ -231,7 +231,7 @@ def conclude(
         found = investigations.get(session, investigation_id)
         investigations.conclude(session, found, OutcomeIn(outcome=outcome, notes=notes), who, request_id)
         session.commit()
-    except (DomainError, ValidationError) as exc:
+    except REFUSALS as exc:
         session.rollback()
         status, message = refusal(exc)
         return render(request, "error.html", who, status, message=message, back=local(back))
@@ -243,7 +243,7 @@ def _on_rulebook(request: Request, session: Any, who: Principal, page: str, act:
         allow(who, "change_rulebook")
         act()
         session.commit()
-    except (DomainError, ValidationError) as exc:
+    except REFUSALS as exc:
         session.rollback()
         status, message = refusal(exc)
         return render(request, "error.html", who, status, message=message, back=page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -109,7 +110,7 @@ def breached(
 @router.get("/find")
 def find(who: Person, number: Annotated[str, Query(max_length=30)] = "") -> RedirectResponse:
     """Open a claim by its number."""
-    return RedirectResponse(f"/app/claims/{number.strip().upper()}", status_code=303)
+    return RedirectResponse(f"/app/claims/{quote(number.strip().upper(), safe='')}", status_code=303)
 
 
 @router.get("/claims/{claim_number}")

@@ -138,3 +138,29 @@ def test_roles_the_api_refuses_are_refused_by_the_pages(client):
 def test_static_assets_are_served_by_the_service(client, path):
     answer = client.get(path)
     assert answer.status_code == 200 and "--accent" in answer.text
+
+
+def test_two_people_taking_one_claim_from_their_pages_at_once_leave_it_with_one(committed_client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    flow = Flow(committed_client)
+    n = flow.report(policy=flow.policy(sum_insured="2000000.00"), **MAJOR)["claim_number"]
+    people = [Browser(committed_client, who) for who in ("senior_reviewer", "senior_reviewer2")]
+    for person in people:
+        person.get(f"/app/claims/{n}")
+
+    def take(person: Browser):
+        data = {"action": "take", "csrf": person.token}
+        return person.client.post(f"/app/claims/{n}/assignment", data=data, follow_redirects=False)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(take, people * 4))
+    assert {a.status_code for a in answers} <= {303, 409}, [a.text[:300] for a in answers]
+    owner = flow.call("analyst", "GET", f"/v1/claims/{n}")["owner"]
+    assert owner in (PEOPLE["senior_reviewer"], PEOPLE["senior_reviewer2"])
+    refused = [a for a in answers if a.status_code == 409]
+    assert refused and all(owner in a.text for a in refused)  # the page names who holds it
+    records = [
+        r for r in flow.call("analyst", "GET", f"/v1/claims/{n}/decisions") if r["kind"] == "assignment"
+    ]
+    assert len(records) == 1
