@@ -24,10 +24,10 @@ class ExportError(RuntimeError):
 
 def document(data_dir: str | Path, ref: str = "champion", timeout: float = 300) -> str:
     """Return the serving document of a registered version or alias, from a child process."""
-    return _child(["--data-dir", str(data_dir), "--", ref], timeout)
+    return _child(["--data-dir", str(data_dir), "--", ref], timeout, "{")
 
 
-def _child(arguments: list[str], timeout: float) -> str:
+def _child(arguments: list[str], timeout: float, opens: str) -> str:
     command = [sys.executable, "-m", "risk_models.export", *arguments]
     try:
         done = subprocess.run(
@@ -43,14 +43,18 @@ def _child(arguments: list[str], timeout: float) -> str:
             if reasons
             else (lines[-1] if lines else f"exit {done.returncode}")
         )
-    if not done.stdout.startswith(("{", "[")):
+    if not done.stdout.startswith(opens):
         raise ExportError(f"the export printed no serving document: {done.stdout[:80]!r}")
     return done.stdout
 
 
 def listing(data_dir: str | Path, timeout: float = 300) -> list[dict]:
     """Return every registered version with aliases, metrics and its plots' files, from a child."""
-    return json.loads(_child(["--data-dir", str(data_dir), "--list"], timeout))
+    text = _child(["--data-dir", str(data_dir), "--list"], timeout, "[")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ExportError(f"the export printed no list of versions: {text[:80]!r}") from None
 
 
 def _listing() -> str:

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -205,3 +206,12 @@ def test_a_second_data_directory_in_one_process_gets_its_own_store(tmp_path, mon
     finally:
         mlflow.set_tracking_uri(before)
         mlflow.set_registry_uri(before)
+
+
+def test_the_listing_names_every_version_with_its_aliases_and_plot_files(store, versions):
+    rows = export.listing(store)
+    assert [r["version"] for r in rows] == sorted((r["version"] for r in rows), key=int, reverse=True)
+    good, _ = versions
+    plots = next(r for r in rows if r["version"] == good)["plots"]
+    assert {"roc", "calibration", "feature_importance"} <= set(plots)
+    assert all(Path(p).is_file() and p.endswith(".png") for p in plots.values())
