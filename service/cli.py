@@ -354,9 +354,9 @@ def prepare(
     n: Annotated[int, typer.Option(help="claims to train the first model on")] = 50_000,
 ) -> None:
     """Migrate, train a first model if no champion exists, seed demo policies and API keys."""
-    from service import demo
+    from service import prepare as first_run
 
-    demo.prepare(_settings(), console, n)
+    first_run.prepare(_settings(), console, n)
 
 
 @app.command()

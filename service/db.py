@@ -14,6 +14,7 @@ from service.models.investigations import Investigation
 from service.models.payments import Payment
 from service.models.policies import Policy
 from service.models.rulebooks import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
+from service.models.sessions import WorkbenchSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 target_metadata = Base.metadata
@@ -30,6 +31,7 @@ TABLES = (
     RulebookActivation,
     RulebookEvent,
     ShadowResult,
+    WorkbenchSession,
 )
 
 

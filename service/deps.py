@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import BeforeValidator, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -103,12 +104,26 @@ def get_claim(
 CurrentClaim = Annotated[Claim, Depends(get_claim)]
 
 
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+# A filter left on "any" in a form comes as an empty value: it means no filter.
+Blank = BeforeValidator(_blank_is_none)
+
+
 def queue_filters(
-    product: Annotated[str | None, Query(max_length=20, description="the line: motor, health...")] = None,
-    route: Literal["simple", "complex", "major"] | None = None,
-    status: Annotated[Literal[LIVE] | None, Query(description="one open state")] = None,  # type: ignore[valid-type]
-    risk_band: Literal["low", "medium", "high"] | None = None,
-    breached: Annotated[bool | None, Query(description="only claims past (or within) a deadline")] = None,
+    product: Annotated[
+        Annotated[str, StringConstraints(max_length=20)] | None,
+        Blank,
+        Query(description="the line: motor..."),
+    ] = None,
+    route: Annotated[Literal["simple", "complex", "major"] | None, Blank, Query()] = None,
+    status: Annotated[Literal[LIVE] | None, Blank, Query(description="one open state")] = None,  # type: ignore[valid-type]
+    risk_band: Annotated[Literal["low", "medium", "high"] | None, Blank, Query()] = None,
+    breached: Annotated[
+        bool | None, Blank, Query(description="only claims past (or within) a deadline")
+    ] = None,
 ) -> queue.Filters:
     """The filters every queue takes."""
     return queue.Filters(product, route, status, risk_band, breached)

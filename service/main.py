@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
@@ -107,6 +107,11 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
             "the request conflicts with data stored meanwhile; retry",
             request.url.path,
         )
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """People who open the service's address land on the workbench."""
+        return RedirectResponse("/app", status_code=307)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> Liveness:

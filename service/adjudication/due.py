@@ -31,20 +31,29 @@ from service.runtime import RUNTIME, Runtime
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    # A database in another time zone gives aware times in its zone: the clocks count UTC days.
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def clocks(
-    session: Session, runtime: Runtime, claim: Claim, now: dt.datetime, book: Rulebook | None = None
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    now: dt.datetime,
+    book: Rulebook | None = None,
+    pending: tuple[Review, ...] = (),
 ) -> tuple[str, list[sla.Clock]]:
     """Return the claim's tier and its stage clocks at `now` (a review not yet written counts now).
 
-    `book` is the rulebook that decides the claim, when the caller has it at hand already.
+    `book` is the rulebook that decides the claim, when the caller has it at hand already;
+    `pending` are reviews about to be written that the claim's list does not hold yet.
     """
     params = (book or decided_by(session, runtime, claim)).params
     tier = claim.route or params["default_route"]
     changes = [sla.Change(_utc(e.at), e.new) for e in claim.events if e.kind == "status"]
-    reviews = sorted(_utc(r.created_at) if r.created_at else now for r in claim.reviews)
+    held = list(claim.reviews)
+    every = held + [r for r in pending if r not in held]
+    reviews = sorted(_utc(r.created_at) if r.created_at else now for r in every)
     return tier, sla.clocks(changes, reviews, params["sla"][tier], runtime.settings.calendar, now)
 
 
@@ -63,12 +72,13 @@ def stamp(
     claim: Claim,
     now: dt.datetime | None = None,
     book: Rulebook | None = None,
+    pending: tuple[Review, ...] = (),
 ) -> None:
     """Write the claim's next due date and first breached day (none once nobody works it)."""
     due = breach = None
     if claim.status in LIVE:
         now = now or dt.datetime.now(dt.UTC)
-        _, stage_clocks = clocks(session, runtime, claim, now, book)
+        _, stage_clocks = clocks(session, runtime, claim, now, book, pending)
         due, breach = dates(stage_clocks, runtime.settings.calendar, now.date())
     # Set only on a change: an unchanged claim stays out of the UPDATE (and its version as it is).
     if claim.sla_due != due:
@@ -84,23 +94,30 @@ def _restamp(session: Session, _context: Any, _instances: Any) -> None:
     if runtime is None:
         return  # a unit of work outside a runtime (migrations, read-only sessions)
     touched: dict[int, Claim] = {}
+    pending: dict[int, list[Review]] = {}
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, Claim):
             touched[id(obj)] = obj
-        elif isinstance(obj, Review) and obj.claim is not None:
-            touched[id(obj.claim)] = obj.claim
     for obj in session.new:
-        if isinstance(obj, ClaimEvent) and obj.kind == "status" and obj.claim_id is not None:
-            claim = session.get(Claim, obj.claim_id)
+        # A new review or status event may name its claim by id only (no relationship set).
+        if isinstance(obj, Review) or (isinstance(obj, ClaimEvent) and obj.kind == "status"):
+            claim = obj.claim if isinstance(obj, Review) and obj.claim is not None else None
+            if claim is None and obj.claim_id is not None:
+                claim = session.get(Claim, obj.claim_id)
             if claim is not None:
                 touched[id(claim)] = claim
+                if isinstance(obj, Review):
+                    pending.setdefault(id(claim), []).append(obj)
     now = dt.datetime.now(dt.UTC)
-    for claim in touched.values():
-        stamp(session, runtime, claim, now)
+    for key, claim in touched.items():
+        stamp(session, runtime, claim, now, pending=tuple(pending.get(key, ())))
 
 
 def refresh(session: Session, runtime: Runtime, batch: int = 500) -> int:
-    """Recompute every live claim's dates (after a calendar change); return how many changed."""
+    """Recompute every live claim's dates (after a calendar change); return how many changed.
+
+    Each batch is committed on its own, so the write lock is held a batch at a time.
+    """
     changed, last = 0, 0
     while True:
         claims = session.scalars(
@@ -113,4 +130,4 @@ def refresh(session: Session, runtime: Runtime, batch: int = 500) -> int:
             stamp(session, runtime, claim)
             changed += before != (claim.sla_due, claim.sla_breach_on)
         last = claims[-1].id
-        session.flush()
+        session.commit()

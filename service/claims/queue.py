@@ -102,12 +102,20 @@ def _live(filters: Filters) -> Select:
 
 
 def _page(
-    session: Session, runtime: Runtime, name: str, query: Select, limit: int, offset: int
+    session: Session,
+    runtime: Runtime,
+    name: str,
+    query: Select,
+    limit: int,
+    offset: int,
+    by_breach: bool = False,
 ) -> dict[str, Any]:
     """One page of a queue, ordered and cut in SQL; only its claims' clocks are computed."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    # The next SLA due date first; a claim with no running clock last; then the oldest report.
-    ordered = query.order_by(Claim.sla_due.is_(None), Claim.sla_due, Claim.report_date, Claim.id)
+    # The next SLA due date first (the breached queue: the longest overdue first); a claim with
+    # no running clock last; then the oldest report.
+    first = (Claim.sla_breach_on,) if by_breach else ()
+    ordered = query.order_by(*first, Claim.sla_due.is_(None), Claim.sla_due, Claim.report_date, Claim.id)
     claims = session.scalars(
         ordered.limit(limit).offset(offset).options(selectinload(Claim.events), selectinload(Claim.reviews))
     ).all()
@@ -158,7 +166,7 @@ def breached(
     if team is not None:
         _known(runtime, team)
         query = query.where(Claim.team == team)
-    return _page(session, runtime, f"breached/{team or 'all'}", query, limit, offset)
+    return _page(session, runtime, f"breached/{team or 'all'}", query, limit, offset, by_breach=True)
 
 
 def counts(session: Session, runtime: Runtime, who: Principal) -> list[dict[str, Any]]:

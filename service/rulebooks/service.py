@@ -354,3 +354,8 @@ def listing(session: Session) -> list[dict[str, Any]]:
     plans = {name: entries(session, name) for name in {v.name for v in rows}}
     activated = took_effect(session)
     return [summary(v, plans[v.name], activated, today) for v in rows]
+
+
+def names(session: Session) -> set[str]:
+    """The rulebooks stored (one per product line)."""
+    return set(session.scalars(select(RulebookVersion.name).distinct()))

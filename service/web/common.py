@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,9 +14,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.deps import RuntimeDep
 from service.errors import DomainError, Forbidden
+from service.runtime import Runtime
 from service.security import Principal, may
 from service.web import auth
 from service.web.i18n import pick, translator
@@ -29,6 +31,23 @@ templates = Environment(
     lstrip_blocks=True,
 )
 templates.filters["pick"] = pick
+# Every page: no framing, no cache of a signed-in page, nothing loaded from elsewhere.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+}
+REFUSALS = (DomainError, ValidationError, StaleDataError, IntegrityError)  # what a form may meet
+
+
+def local(target: str | None, default: str = "/app/queues/mine") -> str:
+    """Only a path inside the workbench is followed (no open redirect)."""
+    if target and target.startswith("/app") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
 
 
 def sessions(request: Request) -> auth.Sessions:
@@ -44,9 +63,15 @@ def web_session(request: Request) -> auth.WebSession:
     return known
 
 
-async def signed_in(request: Request, runtime: RuntimeDep) -> Principal:
+def person_of(request: Request, runtime: Runtime) -> Principal | None:
+    """Who the request's session names, if it is still signed in."""
+    with runtime.readers() as db:
+        return auth.person(db, web_session(request), runtime.keys)
+
+
+def signed_in(request: Request, runtime: RuntimeDep) -> Principal:
     """The signed-in person, or a redirect to the sign-in page."""
-    who = auth.person(web_session(request), runtime.keys)
+    who = person_of(request, runtime)
     if who is None:
         raise auth.SignInNeeded
     return who
@@ -61,11 +86,23 @@ def allow(who: Principal, action: str) -> None:
         raise Forbidden(f"role {who.role} may not do this", role=who.role)
 
 
+def page_link(request: Request, **changes: Any) -> str:
+    """A relative link to this page with some query parameters changed (blank ones dropped)."""
+    query = {k: v for k, v in request.query_params.items() if v}
+    query.update({k: v for k, v in changes.items() if v is not None})
+    return "?" + urlencode(query)
+
+
 def render(
     request: Request, name: str, who: Principal | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render a page with the person, language, labels and CSRF token every template uses."""
+    """Render a page with the person, language, labels and CSRF token every template uses.
+
+    `here` is the page a language switch comes back to: the page itself, or for a form shown
+    again after a refusal, the page the form belongs to.
+    """
     session = web_session(request)
+    here = context.pop("here", None) or (request.url.path if request.method == "GET" else "/app")
     body = templates.get_template(name).render(
         request=request,
         who=who,
@@ -74,14 +111,14 @@ def render(
         csrf=session.csrf,
         may=(lambda action: who is not None and may(who.role, action)),
         today=dt.date.today().isoformat(),
+        here=here,
+        page_link=lambda **changes: page_link(request, **changes),
+        status_code=status,
         **context,
     )
-    response = HTMLResponse(body, status_code=status)
+    response = HTMLResponse(body, status_code=status, headers=HEADERS)
     sessions(request).write(response, session)
     return response
-
-
-REFUSALS = (DomainError, ValidationError, StaleDataError, IntegrityError)  # what a form may meet
 
 
 def refusal(exc: Exception) -> tuple[int, str]:
@@ -93,8 +130,11 @@ def refusal(exc: Exception) -> tuple[int, str]:
         return 409, "another request changed this claim at the same time; look again and retry"
     if isinstance(exc, ValidationError | RequestValidationError):
         return 422, "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'] if p not in ('body', 'query')) or 'form'}: {e['msg']}"
+            for e in exc.errors()
         )
+    if isinstance(exc, StarletteHTTPException):
+        return exc.status_code, str(exc.detail)
     raise exc
 
 
@@ -103,13 +143,21 @@ def back_to(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
+def done(path: str) -> RedirectResponse:
+    """Back to a page, saying the form worked."""
+    return back_to(path + ("&" if "?" in path else "?") + "done=1")
+
+
 def install(app: FastAPI, key: bytes, secure: bool) -> None:
     """Give the app its cookie handling and the answers to signed-out and CSRF-less requests."""
     app.state.web_sessions = auth.Sessions(key, secure)
 
     async def sign_in_first(request: Request, _: Exception) -> RedirectResponse:
+        # After signing in, come back to this page; a form's page, if a form was posted.
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/app/sign-in?next={quote(target)}", status_code=303)
+        if request.method != "GET":
+            target = local(urlsplit(request.headers.get("referer", "")).path, "/app")
+        return RedirectResponse(f"/app/sign-in?next={quote(target)}&expired=1", status_code=303)
 
     async def csrf_refused(request: Request, _: Exception) -> HTMLResponse:
         return render(request, "error.html", None, 403, message_key="csrf_refused")
@@ -117,14 +165,14 @@ def install(app: FastAPI, key: bytes, secure: bool) -> None:
     app.add_exception_handler(auth.SignInNeeded, sign_in_first)
     app.add_exception_handler(auth.CsrfRefused, csrf_refused)
     # A refusal on a page is a page (the API's routes keep their problem+json).
-    for kind in (DomainError, RequestValidationError):
+    for kind in (DomainError, RequestValidationError, StarletteHTTPException):
         api_answer = app.exception_handlers[kind]
 
         async def answer(request: Request, exc: Exception, api_answer: Any = api_answer) -> Response:
-            if not request.url.path.startswith("/app"):
+            if not request.url.path.startswith("/app") or request.url.path.startswith("/app/static"):
                 return await api_answer(request, exc)
             status, message = refusal(exc)
-            who = auth.person(web_session(request), request.app.state.runtime.keys)
+            who = person_of(request, request.app.state.runtime)
             return render(request, "error.html", who, status, message=message)
 
         app.add_exception_handler(kind, answer)

@@ -14,11 +14,6 @@ from service.web.i18n import pick
 DENIAL_EFFECT = "not_covered"
 
 
-def local(target: str) -> str:
-    """Only a path inside the workbench is followed after sign-in (no open redirect)."""
-    return target if target.startswith("/app") and not target.startswith("//") else "/app/queues/mine"
-
-
 def nav(session: Any, runtime: Runtime, who: Principal) -> dict[str, Any]:
     """The side bar's queues and their counts."""
     teams = queue.counts(session, runtime, who)
@@ -35,14 +30,20 @@ def claim_context(session: Any, runtime: Runtime, claim: Any, who: Principal) ->
     reasons = (shown["adjudication"] or {}).get("reasons", [])
     denial_codes = [r["code"] for r in reasons if r.get("effect", {}).get("coverage") == DENIAL_EFFECT]
     team = runtime.assignment.policy.teams.get(claim.team) if claim.team else None
+    payable = claim.payable_amount
     return {
         "claim": shown,
+        # Pre-filled only with an amount a review or an approval can carry (more than nothing).
+        "prefill_amount": str(payable) if payable is not None and payable > 0 else "",
+        "held_by_other": claim.owner is not None and claim.owner != who.name,
         "why": why,
         "records": views.records(session, claim),
         "can": can(claim, shown["allowed_actions"], who, runtime),
         "denial_codes": denial_codes,
         "manual_codes": sorted(runtime.settings.manual_denial_codes),
         "override_codes": sorted(runtime.settings.override_reason_codes),
+        # Shown as placeholders: sent only if typed, so by default the domain keeps each
+        # code's own text (and asks for one where no rule explains a code).
         "explanation": {
             lang: " ".join(pick(r["customer"], lang) for r in reasons if r["code"] in denial_codes)
             for lang in ("zh-CN", "en")

@@ -10,29 +10,33 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from service.claims import payee, queue, review, service
 from service.claims.schemas import AssignmentIn, DecisionIn, DocumentCheck, ReviewIn
 from service.deps import CurrentClaim, DbSession, RequestId, RowId, RuntimeDep
-from service.errors import DomainError, Unprocessable
+from service.errors import DomainError, NotFound, Unprocessable
 from service.investigations import service as investigations
 from service.investigations.service import OutcomeIn
 from service.models.claims import Claim
 from service.rulebooks import service as rulebooks
 from service.runtime import Runtime
 from service.security import Principal, identify
+from service.web import auth
 from service.web.common import (
     REFUSALS,
     CsrfChecked,
     Person,
     allow,
     back_to,
+    done,
+    local,
     refusal,
     render,
     sessions,
     web_session,
 )
-from service.web.context import claim_context, local
+from service.web.context import claim_context
 
 router = APIRouter(prefix="/app", include_in_schema=False, dependencies=[CsrfChecked])
 Text = Annotated[str, Form(max_length=4000)]
@@ -48,20 +52,23 @@ def sign_in(
 ) -> Response:
     """Sign in with the person's API key: a new session (and CSRF token) on success."""
     try:
-        identify(runtime.keys, api_key.strip(), None)
+        who = identify(runtime.keys, api_key.strip(), None)
     except DomainError:
         return render(request, "sign_in.html", None, 401, next=local(next), error_key="unknown_key")
-    session = web_session(request).signed_in(api_key.strip())
+    with runtime.sessions.begin() as db:
+        session = auth.sign_in(db, web_session(request), api_key.strip(), who)
     response = back_to(local(next))
     sessions(request).write(response, session)
     return response
 
 
 @router.post("/sign-out")
-def sign_out(request: Request) -> Response:
-    """End the session (the cookie is replaced by a signed-out one)."""
+def sign_out(request: Request, runtime: RuntimeDep) -> Response:
+    """End the session on every worker; the browser keeps only a signed-out cookie."""
+    with runtime.sessions.begin() as db:
+        session = auth.sign_out(db, web_session(request))
     response = back_to("/app/sign-in")
-    sessions(request).write(response, web_session(request).signed_out())
+    sessions(request).write(response, session)
     return response
 
 
@@ -86,15 +93,20 @@ def _on_claim(
     act: Callable[[], Any],
 ) -> Response:
     """Run one action on a claim: commit and go back to it, or show the refusal and change nothing."""
+    claim_id, number = claim.id, claim.claim_number
     try:
         act()
         session.commit()
     except REFUSALS as exc:
         session.rollback()
+        session.close()  # the page is drawn from a reader: no write lock is held while it renders
         status, message = refusal(exc)
-        context = claim_context(session, runtime, claim, who)
-        return render(request, "claim.html", who, status, error=message, **context)
-    return back_to(f"/app/claims/{claim.claim_number}?done=1")
+        page = f"/app/claims/{number}"
+        with runtime.readers() as reader:
+            fresh = reader.scalar(select(Claim).where(Claim.id == claim_id))
+            context = claim_context(reader, runtime, fresh, who)
+            return render(request, "claim.html", who, status, error=message, here=page, **context)
+    return done(f"/app/claims/{number}")
 
 
 @router.post("/claims/{claim_number}/assignment")
@@ -234,8 +246,8 @@ def conclude(
     except REFUSALS as exc:
         session.rollback()
         status, message = refusal(exc)
-        return render(request, "error.html", who, status, message=message, back=local(back))
-    return back_to(local(back) + "?done=1")
+        return render(request, "error.html", who, status, message=message, back=local(back), here=local(back))
+    return done(local(back, "/app/investigations"))
 
 
 def _on_rulebook(request: Request, session: Any, who: Principal, page: str, act: Callable) -> Response:
@@ -246,8 +258,8 @@ def _on_rulebook(request: Request, session: Any, who: Principal, page: str, act:
     except REFUSALS as exc:
         session.rollback()
         status, message = refusal(exc)
-        return render(request, "error.html", who, status, message=message, back=page)
-    return back_to(page + "?done=1")
+        return render(request, "error.html", who, status, message=message, back=page, here=page)
+    return done(page)
 
 
 @router.post("/rulebooks/{name}/{version}/{step}")
@@ -282,8 +294,20 @@ def rulebook_step(
 
 
 @router.post("/rulebooks/{name}/rollback")
-def rulebook_rollback(request: Request, name: str, who: Person, session: DbSession) -> Response:
-    """Revoke the latest activation of a rulebook."""
-    return _on_rulebook(
-        request, session, who, "/app/rulebooks", lambda: rulebooks.rollback(session, name, who)
-    )
+def rulebook_rollback(
+    request: Request,
+    name: str,
+    who: Person,
+    session: DbSession,
+    confirm: Annotated[str | None, Form(max_length=10)] = None,
+) -> Response:
+    """Revoke the latest activation of a rulebook (the form asks to confirm it)."""
+
+    def act() -> None:
+        if name not in rulebooks.names(session):
+            raise NotFound(f"no rulebook {name!r}", field="name")
+        if confirm != "yes":
+            raise Unprocessable("tick the box to confirm the rollback", field="confirm")
+        rulebooks.rollback(session, name, who)
+
+    return _on_rulebook(request, session, who, "/app/rulebooks", act)

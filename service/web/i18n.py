@@ -124,6 +124,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "rulebook": ("规则库版本", "Rulebook"),
     "search": ("查找案件号", "Find a claim number"),
     "go": ("打开", "Open"),
+    "back": ("返回", "Back"),
+    "expired": ("会话已结束，请重新登录。", "Your session has ended; sign in again."),
+    "confirm_rollback": ("确认回滚整个险种的规则库", "confirm: roll the whole line back"),
+    "held_by_other": ("由他人处理中", "held by someone else"),
     # The service's own words: states, routes, lines, stages, bands, roles, channels, records.
     "reported": ("已报案", "reported"),
     "documents_pending": ("待补单证", "documents pending"),

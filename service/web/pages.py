@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,8 +21,8 @@ from service.models.claims import Claim
 from service.rulebooks import service as rulebooks
 from service.runtime import Runtime
 from service.security import Principal
-from service.web.common import Person, allow, render, web_session
-from service.web.context import claim_context, local, nav
+from service.web.common import Person, allow, local, render, web_session
+from service.web.context import claim_context, nav
 from service.web.i18n import pick
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -35,9 +36,9 @@ def home() -> RedirectResponse:
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, next: str = "/app/queues/mine") -> HTMLResponse:
-    """The sign-in form."""
-    return render(request, "sign_in.html", None, next=local(next))
+def sign_in_page(request: Request, next: str = "/app/queues/mine", expired: bool = False) -> HTMLResponse:
+    """The sign-in form (saying so when a session ended)."""
+    return render(request, "sign_in.html", None, next=local(next), error_key="expired" if expired else None)
 
 
 def _queue_page(
@@ -109,8 +110,11 @@ def breached(
 
 @router.get("/find")
 def find(who: Person, number: Annotated[str, Query(max_length=30)] = "") -> RedirectResponse:
-    """Open a claim by its number."""
-    return RedirectResponse(f"/app/claims/{quote(number.strip().upper(), safe='')}", status_code=303)
+    """Open a claim by its number (nothing typed: back to the person's work)."""
+    number = number.strip().upper()
+    if not number:
+        return RedirectResponse("/app/queues/mine", status_code=303)
+    return RedirectResponse(f"/app/claims/{quote(number, safe='')}", status_code=303)
 
 
 @router.get("/claims/{claim_number}")
@@ -140,7 +144,16 @@ def investigations_page(
         row["factors"] = risk.get("factors") or []
         row["held"] = str(claim.reserve) if claim.on_hold else None
         row["claimed"] = str(claim.claimed_amount)
-    return render(request, "investigations.html", who, rows=rows, showing=status, offset=offset, page=PAGE)
+    return render(
+        request,
+        "investigations.html",
+        who,
+        rows=rows,
+        showing=status,
+        offset=offset,
+        page=PAGE,
+        more=len(rows) == PAGE,
+    )
 
 
 @router.get("/rulebooks")
@@ -161,21 +174,40 @@ def rulebook_page(request: Request, name: str, version: str, who: Person, sessio
     return render(request, "rulebook.html", who, version=shown)
 
 
-_models: dict[str, Any] = {}
-MODELS_FRESH = 60.0  # seconds a listing is reused: reading the registry takes a child process
+_models: dict[str, tuple[float, list[dict[str, Any]], str | None]] = {}
+_reading = threading.Lock()  # one child process reads the registry at a time
+MODELS_FRESH, FAILURE_FRESH = 60.0, 10.0  # seconds a listing (or the reason there is none) is reused
 
 
-def model_versions(runtime: Runtime) -> tuple[list[dict[str, Any]], str | None]:
-    """The registry's versions (aliases, metrics, plots), read by the export child, or why not."""
-    cached = _models.get(str(runtime.settings.data_dir))
-    if cached and time.monotonic() - cached[0] < MODELS_FRESH:
-        return cached[1], None
-    try:
-        rows = export.listing(runtime.settings.data_dir)
-    except export.ExportError as exc:
-        return [], str(exc)
-    _models[str(runtime.settings.data_dir)] = (time.monotonic(), rows)
-    return rows, None
+def model_versions(runtime: Runtime, refresh: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    """The registry's versions (aliases, metrics, plots), read by the export child, or why not.
+
+    A listing is reused for a minute, and a failure for ten seconds; while one page reads the
+    registry, the others wait for its answer instead of starting children of their own.
+    """
+    where = str(runtime.settings.data_dir)
+
+    def fresh() -> tuple[list[dict[str, Any]], str | None] | None:
+        cached = _models.get(where)
+        if cached and (
+            not refresh or time.monotonic() - cached[0] < (FAILURE_FRESH if cached[2] else MODELS_FRESH)
+        ):
+            return cached[1], cached[2]
+        return None
+
+    known = fresh()
+    if known is not None:
+        return known
+    with _reading:
+        known = fresh()
+        if known is not None:
+            return known
+        try:
+            rows, problem = export.listing(runtime.settings.data_dir), None
+        except export.ExportError as exc:
+            rows, problem = [], str(exc)
+        _models[where] = (time.monotonic(), rows, problem)
+        return rows, problem
 
 
 @router.get("/models")
@@ -191,7 +223,7 @@ def models_page(request: Request, who: Person, runtime: RuntimeDep) -> HTMLRespo
 def model_plot(version: str, plot: str, who: Person, runtime: RuntimeDep) -> FileResponse:
     """One evaluation plot, as the registry keeps it (only files the listing named are served)."""
     allow(who, "rulebooks")
-    rows, _ = model_versions(runtime)
+    rows, _ = model_versions(runtime, refresh=False)  # the plots the page just listed
     found = next((r["plots"].get(plot) for r in rows if r["version"] == version), None)
     if found is None or not Path(found).is_file():
         raise NotFound(f"no plot {plot!r} for version {version}", field="plot")

@@ -19,3 +19,9 @@ def test_the_demo_walk_reaches_every_end_and_shows_each_control(client):
     assert "the retried report returned" in text and "payment held until verified" in text
     assert text.count("retry returned the same payment: True") == 4  # claims 1, 2, 3 and 6 are paid
     assert "decision by li.wei: deny -> denied" in text
+    # It leaves work for each of the workbench's people.
+    headers = {"X-API-Key": KEYS["specialist"]}
+    mine = client.get("/v1/queues/mine", headers=headers).json()["items"]
+    assert {"under_review", "senior_review"} <= {c["status"] for c in mine}
+    held = client.get("/v1/investigations?status=open", headers={"X-API-Key": KEYS["investigator"]}).json()
+    assert held

@@ -123,3 +123,19 @@ def test_a_calendar_change_is_taken_up_by_the_refresh(client, flow):
         assert changed >= 1 and stored.sla_due is not None
         assert due.refresh(session, runtime) == 0  # nothing moved since
         session.rollback()
+
+
+def test_a_review_written_by_id_alone_still_moves_the_stored_dates(client, flow):
+    from service.models.claims import Review
+
+    n = flow.send_documents(flow.report())["claim_number"]
+    runtime = client.app.state.runtime
+    with runtime.sessions() as session:
+        claim = session.scalar(select(Claim).where(Claim.claim_number == n))
+        before = claim.sla_due
+        session.add(
+            Review(claim_id=claim.id, stage="preliminary", reviewer="li.wei", recommendation="approve")
+        )
+        session.commit()
+    after, _ = _stored(client, n)
+    assert after == _live(flow, n) and after != before  # the review clock stopped, the decision's runs

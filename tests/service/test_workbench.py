@@ -164,3 +164,50 @@ def test_two_people_taking_one_claim_from_their_pages_at_once_leave_it_with_one(
         r for r in flow.call("analyst", "GET", f"/v1/claims/{n}/decisions") if r["kind"] == "assignment"
     ]
     assert len(records) == 1
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(client):
+    specialist = Browser(client, "specialist")
+    specialist.get("/app/queues/mine")
+    copied = specialist.client.cookies.get(COOKIE)
+    specialist.post("/app/sign-out", {})
+    replay = TestClient(client.app)
+    replay.cookies.set(COOKIE, copied)
+    away = replay.get("/app/queues/mine", follow_redirects=False)
+    assert away.status_code == 303 and away.headers["location"].startswith("/app/sign-in")
+
+
+def test_a_session_ends_eight_hours_after_sign_in_however_busy(client):
+    from sqlalchemy import text
+
+    specialist = Browser(client, "specialist")
+    specialist.get("/app/queues/mine")
+    with client.app.state.runtime.sessions() as db:
+        db.execute(text("UPDATE workbench_sessions SET created_at = :t"), {"t": "2000-01-01 00:00:00"})
+        db.commit()
+    away = specialist.client.get("/app/queues/mine", follow_redirects=False)
+    assert away.status_code == 303 and "expired=1" in away.headers["location"]
+
+
+def test_filters_left_on_any_mean_no_filter_and_unknown_pages_are_pages(client):
+    flow = Flow(client)
+    flow.report()
+    api = flow.call("specialist", "GET", "/v1/queues/mine?product=&route=&status=&risk_band=&breached=")
+    assert api["total"] == flow.call("specialist", "GET", "/v1/queues/mine")["total"] >= 1
+    specialist = Browser(client, "specialist")
+    assert "data-claim=" in specialist.get("/app/queues/mine?product=&route=&status=&risk_band=")
+    for path, status in (("/app/claims/CLM-0", 404), ("/app/nowhere", 404), ("/app/sign-out", 405)):
+        page = specialist.client.get(path)
+        assert page.status_code == status and page.headers["content-type"].startswith("text/html")
+        assert 'id="problem"' in page.text
+    assert client.get("/", follow_redirects=False).headers["location"] == "/app"
+
+
+def test_a_refused_form_keeps_the_language_switch_on_its_claim_page(client):
+    flow = Flow(client)
+    n = flow.report()["claim_number"]
+    specialist = Browser(client, "specialist")
+    specialist.get(f"/app/claims/{n}")
+    refused = specialist.post(f"/app/claims/{n}/decision", {"outcome": "approve", "amount": "1.00"}, 409)
+    assert f'name="next" value="/app/claims/{n}"' in refused.text
+    assert "Content-Security-Policy" in refused.headers and refused.headers["Cache-Control"] == "no-store"
