@@ -378,6 +378,36 @@ def serve(
 
 
 @app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="run what is due now, then stop")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between rounds when idle")] = 1.0,
+) -> None:
+    """Run timed jobs (reminders, lapses, surveys) and deliver customer messages."""
+    import signal
+    import threading
+
+    from service import runtime as runtime_module
+    from service.outbox import worker as loop
+
+    settings = _settings()
+    rt = runtime_module.build(settings.model_copy(update={"load_model": False}))
+    try:
+        if once:
+            jobs, sent = loop.run_jobs(rt), loop.deliver(rt)
+            console.print(f"{jobs} jobs run, {sent} messages delivered")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        console.print("worker running (Ctrl-C or SIGTERM stops it)")
+        try:
+            loop.run(rt, stop, interval)
+        except KeyboardInterrupt:
+            stop.set()
+    finally:
+        rt.close()
+
+
+@app.command()
 def demo(
     url: Annotated[str, typer.Option(help="the running service")] = "http://127.0.0.1:8000",
     keys: Annotated[Path | None, typer.Option(help="demo keys file")] = None,

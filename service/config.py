@@ -7,12 +7,13 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from service import assignment
+from service import aftersales, assignment
 from service.sla import Calendar
 
 
@@ -34,6 +35,18 @@ class Settings(BaseSettings):
     serving_model: Path | None = None
     # Who works a claim (see service/assignment.yaml); checked whole when the settings load.
     assignment_file: Path | None = None
+    # The after-sales policy (service/aftersales.yaml): commitments and the customer's messages.
+    aftersales_file: Path | None = None
+    # Where messages go: an SMTP server for email (unset: the worker logs each message instead),
+    # and a webhook for SMS / app push, signed with HMAC-SHA256 under the secret.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "claims@example.com"
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: SecretStr | None = None
+    # The address customers reach (survey links), and the zone of the service hours.
+    public_url: str = "http://127.0.0.1:8000"
+    service_timezone: str = "Asia/Shanghai"
     # Authority: the most a person of a role may approve; above the dual-approval amount two
     # different senior reviewers (the senior review and the decision) are needed.
     specialist_authority_limit: Decimal = Decimal("50000.00")
@@ -138,6 +151,34 @@ class Settings(BaseSettings):
         except assignment.AssignmentError as exc:
             raise ValueError(str(exc)) from None
         return value
+
+    @field_validator("aftersales_file")
+    @classmethod
+    def _aftersales(cls, value: Path | None) -> Path | None:
+        try:
+            aftersales.load(value)
+        except aftersales.AftersalesError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("service_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"no time zone {value!r}: use an IANA name, e.g. Asia/Shanghai") from None
+        return value
+
+    @cached_property
+    def aftersales(self) -> aftersales.Policy:
+        """The after-sales policy in use (the shipped file unless one is set), read once."""
+        return aftersales.load(self.aftersales_file)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone the service hours are in."""
+        return ZoneInfo(self.service_timezone)
 
     @cached_property
     def assignment(self) -> assignment.Assignment:

@@ -9,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from service.database import Base
+from service.models.aftersales import Complaint, Job, Message, Survey
 from service.models.claims import Claim, ClaimEvent, DecisionRecord, Document, Review
 from service.models.investigations import Investigation
 from service.models.payments import Payment
@@ -32,6 +33,10 @@ TABLES = (
     RulebookEvent,
     ShadowResult,
     WorkbenchSession,
+    Message,
+    Job,
+    Survey,
+    Complaint,
 )
 
 

@@ -33,6 +33,7 @@ from service.web import common as web
 from service.web.auth import session_key
 from service.web.forms import router as web_forms
 from service.web.pages import router as web_pages
+from service.web.survey import router as web_survey
 
 
 def web_key(settings: Settings) -> bytes:
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     web.install(app, web_key(settings), secure=settings.environment == "production")
     app.mount("/app/static", StaticFiles(directory=web.HERE / "static"), name="workbench-static")
     for router in (
+        web_survey,
         web_pages,
         web_forms,
         policies_router,

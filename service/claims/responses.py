@@ -235,3 +235,20 @@ class Queue(BaseModel):
     limit: int
     offset: int
     items: list[ListedClaim]
+
+
+class MessageOut(BaseModel):
+    """A message to the customer and where its delivery stands."""
+
+    id: int
+    event: str = Field(description="acknowledgement, reminder, denial, payment, survey_invitation...")
+    channel: str = Field(description="email | sms | app | none (no contact known)")
+    recipient: str | None
+    lang: str
+    subject: str
+    body: str
+    status: str = Field(description="queued | sending | sent | failed | undeliverable")
+    attempts: int
+    last_error: str | None
+    created_at: str
+    sent_at: str | None

@@ -15,6 +15,7 @@ from service.claims.schemas import DecisionIn, ReviewIn
 from service.errors import Conflict, Forbidden, Unprocessable
 from service.models.claims import Claim, Review
 from service.models.investigations import Investigation
+from service.outbox import service as outbox
 from service.runtime import Runtime
 from service.security import Principal
 
@@ -121,6 +122,7 @@ def decide(
         reasons=reasons,
         request_id=request_id,
     )
+    outbox.decided(session, runtime, claim, reasons)
     return claim
 
 

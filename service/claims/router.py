@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from service import lifecycle
 from service.claims import payee, queue, review, service, views
-from service.claims.responses import ClaimDetail, ClaimPage, DocumentAdded, Explanation
+from service.claims.responses import ClaimDetail, ClaimPage, DocumentAdded, Explanation, MessageOut
 from service.claims.schemas import (
     AssignmentIn,
     ClaimIn,
@@ -26,6 +26,7 @@ from service.claims.schemas import (
 )
 from service.deps import CurrentClaim, DbSession, Offset, RequestId, RowId, RuntimeDep, require
 from service.models.claims import Claim
+from service.outbox import service as outbox
 from service.security import CLAIM_READERS, MAY, Principal
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -125,6 +126,16 @@ def get_claim(
 ) -> JSONResponse:
     """Return a claim: state, route, risk, documents, reviews, payments."""
     return JSONResponse(views.detail(session, runtime, claim))
+
+
+@router.get("/{claim_number}/messages", response_model=list[MessageOut])
+def messages(
+    _: Annotated[Principal, Depends(require(*CLAIM_READERS))],
+    claim: CurrentClaim,
+    session: DbSession,
+) -> JSONResponse:
+    """The messages to the customer about this claim, oldest first, with their delivery status."""
+    return JSONResponse(outbox.messages_of(session, claim))
 
 
 @router.get("/{claim_number}/decisions", response_model=list[RecordOut])

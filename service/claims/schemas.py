@@ -51,6 +51,10 @@ class ClaimIn(Strict):
     facts: dict[str, Any] = Field(default_factory=dict, description="product-specific facts")
     # The caller's own reference for the claim, unique per caller: it can find its claim again.
     external_reference: str | None = Field(default=None, min_length=1, max_length=100)
+    # Where the customer's messages go: email if given, else a phone (SMS); and their language.
+    contact_email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    contact_phone: str | None = Field(default=None, pattern=r"^\+?[0-9 -]{6,20}$")
+    language: Literal["zh-CN", "en"] = "zh-CN"
 
     @model_validator(mode="after")
     def _dates(self) -> ClaimIn:

@@ -22,6 +22,7 @@ from service.models.claims import Claim, DecisionRecord, Document
 from service.models.policies import Policy
 from service.models.rulebooks import RulebookVersion
 from service.observability import bind_claim
+from service.outbox import service as outbox
 from service.runtime import Runtime
 from service.security import Principal
 
@@ -131,6 +132,9 @@ def report(
         idempotency_key=key,
         request_hash=fingerprint(data),
         external_reference=data.external_reference,
+        contact_email=data.contact_email,
+        contact_phone=data.contact_phone,
+        language=data.language,
         # A new claim has none of these yet: say so, rather than have each one read back.
         documents=[],
         reviews=[],
@@ -164,7 +168,8 @@ def report(
     adjudication = record_assessment(session, runtime, claim, assessment, request_id=request_id)
     # The claim, its events, its records and any investigation: one INSERT each, the claim first.
     records = sorted((o for o in session.new if isinstance(o, DecisionRecord)), key=lambda r: r.seq)
-    insert_built(session, [claim, *claim.events, *records, *claim.investigations])
+    outgoing = outbox.at_intake(runtime, claim, assessment.book)  # the acknowledgement, the reminders
+    insert_built(session, [claim, *claim.events, *records, *claim.investigations, *outgoing])
     return claim, adjudication
 
 
@@ -319,6 +324,10 @@ def check_document(
         outcome={"document": document.doc_type, "status": data.status, "reason": data.reason},
         request_id=request_id,
     )
+    if data.status == "rejected":
+        label = outbox.label_of(decided_by(session, runtime, claim), document.doc_type, claim.language)
+        values = {"document": label, "reason": data.reason}
+        outbox.notify(session, runtime, claim, "document_rejected", values, about=str(document.id))
     _follow_documents(session, runtime, claim, who, request_id)
     return document
 

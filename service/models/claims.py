@@ -65,6 +65,10 @@ class Claim(Base):
     police_report: Mapped[bool] = mapped_column(Boolean, default=False)
     third_party: Mapped[bool] = mapped_column(Boolean, default=False)
     payee_account: Mapped[str] = mapped_column(String(64))
+    # Where the customer's messages go (service/outbox): email, else a phone (SMS), and in which language.
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5), default="zh-CN", server_default="zh-CN")
     # A changed payee holds payment until a specialist verifies it.
     payee_verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     payee_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

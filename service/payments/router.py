@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.deps import CurrentClaim, DbSession, RequestId, require
+from service.deps import CurrentClaim, DbSession, RequestId, RuntimeDep, require
 from service.payments import service
 from service.payments.schemas import PaymentIn, PaymentOut
 from service.security import MAY, Principal
@@ -31,6 +31,7 @@ def pay(
     body: PaymentIn,
     claim: CurrentClaim,
     session: DbSession,
+    runtime: RuntimeDep,
     request_id: RequestId,
     response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=100)],
@@ -41,7 +42,7 @@ def pay(
         response.status_code = 200
         return _out(service.replayed(claim, earlier, body), claim.claim_number)
     try:
-        payment = service.pay(session, claim, body, idempotency_key, who, request_id)
+        payment = service.pay(session, runtime, claim, body, idempotency_key, who, request_id)
         out = _out(payment, claim.claim_number)
         session.commit()
     except (IntegrityError, StaleDataError):

@@ -11,7 +11,9 @@ from service import audit, exposure, lifecycle
 from service.errors import Conflict, Unprocessable
 from service.models.claims import Claim
 from service.models.payments import Payment
+from service.outbox import service as outbox
 from service.payments.schemas import PaymentIn
+from service.runtime import Runtime
 from service.security import Principal
 
 
@@ -46,7 +48,13 @@ def replayed(claim: Claim, payment: Payment, data: PaymentIn) -> Payment:
 
 
 def pay(
-    session: Session, claim: Claim, data: PaymentIn, key: str, who: Principal, request_id: str
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    data: PaymentIn,
+    key: str,
+    who: Principal,
+    request_id: str,
 ) -> Payment:
     """Issue a payment for an approved claim (flushed; the caller commits once)."""
     lifecycle.check(claim.status, "pay")
@@ -99,5 +107,6 @@ def pay(
         amount=amount,
         request_id=request_id,
     )
+    outbox.paid(session, runtime, claim, payment)
     session.flush()
     return payment
