@@ -27,9 +27,10 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# The outbox worker runs in the service here (no SMTP configured: each message goes to the log).
 run: install
 	$(BIN)/claims prepare
-	$(BIN)/claims serve
+	CLAIMS_WORKER_IN_PROCESS=true $(BIN)/claims serve
 
 demo: install
 	$(BIN)/claims demo

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     smtp_sender: str = "claims@example.com"
     notify_webhook_url: str | None = None
     notify_webhook_secret: SecretStr | None = None
+    # Run the outbox worker inside each service process (`make run` does); otherwise run
+    # `claims worker` beside the service. Either way a job runs once and a message goes once.
+    worker_in_process: bool = False
     # The address customers reach (survey links), and the zone of the service hours.
     public_url: str = "http://127.0.0.1:8000"
     service_timezone: str = "Asia/Shanghai"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from typing import Any
 
 import httpx
@@ -151,11 +152,31 @@ class Walk:
         )
         self.call("claims-system", "POST", f"/v1/claims/{claim['claim_number']}/close")
 
+    def outbox(self, claim: dict[str, Any], wait: float = 10.0) -> None:
+        """Print the claim's messages once the worker has sent them (or say it has not yet)."""
+        deadline = time.monotonic() + wait
+        while True:
+            messages = self.call("zhao.lei", "GET", f"/v1/claims/{claim['claim_number']}/messages")
+            done = isinstance(messages, list) and any(m["event"] == "survey_invitation" for m in messages)
+            if (done and all(m["status"] != "queued" for m in messages)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        for m in messages if isinstance(messages, list) else []:
+            self.console.print(f"    [{m['status']}] {m['event']}: {m['subject']}", markup=False)
+        if not any(m["status"] == "sent" for m in messages or []):
+            self.console.print(
+                "    (no worker has sent them yet: `make run` runs one; or run `claims worker`)"
+            )
+
     def history(self, claim: dict[str, Any]) -> None:
         """Print the claim's decision records."""
         records = self.call("zhao.lei", "GET", f"/v1/claims/{claim['claim_number']}/decisions")
         path = " -> ".join(f"{r['kind']}({r['actor']})" for r in records)
         self.console.print(f"    records: {path}")
+        messages = self.call("zhao.lei", "GET", f"/v1/claims/{claim['claim_number']}/messages")
+        if isinstance(messages, list) and messages:
+            sent = ", ".join(f"{m['event']} ({m['status']})" for m in messages)
+            self.console.print(f"    messages to {messages[0]['recipient'] or 'nobody'}: {sent}")
 
 
 def claim_body(policy: str, peril: str, amount: str, facts: dict, days_ago: int = 1, **extra: Any) -> dict:
@@ -169,12 +190,15 @@ def claim_body(policy: str, peril: str, amount: str, facts: dict, days_ago: int 
         "description": "Demo claim",
         "claimed_amount": amount,
         "payee_account": "6222 0201 0000 1111",
+        "contact_email": "customer@example.com",
         "facts": facts,
         **extra,
     }
 
 
-def run(url: str, keys: dict[str, str], console: Console, http: httpx.Client | None = None) -> Walk:
+def run(
+    url: str, keys: dict[str, str], console: Console, http: httpx.Client | None = None, wait: float = 10.0
+) -> Walk:
     """Walk six claims through the lifecycle: five kinds of claim, then the money controls."""
     w = Walk(url, keys, console, http)
 
@@ -187,6 +211,7 @@ def run(url: str, keys: dict[str, str], console: Console, http: httpx.Client | N
     claim = w.decide(claim, "li.wei", {"outcome": "approve", "amount": claim["payable_amount"]})
     w.pay(claim)
     w.history(claim)
+    w.outbox(claim, wait)
 
     console.print("[bold]2. complex[/bold]: a collision with a third party, major fault")
     facts = {**MOTOR, "fault_share": "major"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -24,6 +25,7 @@ from service.claims.queue_router import router as queues_router
 from service.claims.router import router as claims_router
 from service.config import Settings, get_settings
 from service.investigations.router import router as investigations_router
+from service.outbox import worker as outbox_worker
 from service.payments.router import router as payments_router
 from service.policies.router import router as policies_router
 from service.reports.metrics import SlaCollector
@@ -71,7 +73,11 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         # keep it out of the collector's full passes, which otherwise stall requests for tens of ms.
         gc.collect()
         gc.freeze()
+        stop = threading.Event()
+        if settings.worker_in_process:
+            threading.Thread(target=outbox_worker.run, args=(rt, stop), name="outbox", daemon=True).start()
         yield
+        stop.set()
         app.state.runtime.close()
 
     app = FastAPIOffline(

@@ -9,7 +9,7 @@ from tests.service.conftest import KEYS, PEOPLE
 def test_the_demo_walk_reaches_every_end_and_shows_each_control(client):
     keys = {PEOPLE[role]: KEYS[role] for role in PEOPLE if not role.startswith("senior_reviewer3")}
     console = Console(record=True, width=200)
-    walk = demo.run("http://testserver", keys, console, http=client)
+    walk = demo.run("http://testserver", keys, console, http=client, wait=0)
     text = console.export_text()
     assert walk.refusals[:2] == [(409, "conflict"), (409, "dual_approval")], walk.refusals
     controls = walk.refusals[-3:]
