@@ -23,6 +23,7 @@ from service import runtime as runtime_module
 from service.admission import Admission
 from service.claims.queue_router import router as queues_router
 from service.claims.router import router as claims_router
+from service.complaints.router import router as complaints_router
 from service.config import Settings, get_settings
 from service.investigations.router import router as investigations_router
 from service.outbox import worker as outbox_worker
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         web_forms,
         policies_router,
         claims_router,
+        complaints_router,
         queues_router,
         payments_router,
         investigations_router,

@@ -45,6 +45,9 @@ MAY: dict[str, tuple[str, ...]] = {
     "change_rulebook": ("analyst",),
     "claims": CLAIM_READERS,
     "reports": MANAGERS,
+    "complain": ("claims_system", "specialist", "senior_reviewer"),  # record a complaint
+    "handle_complaint": ("specialist", "senior_reviewer"),  # respond, resolve
+    "complaints": ("claims_system", "specialist", "senior_reviewer", "analyst", "risk_team"),
 }
 
 

@@ -87,6 +87,7 @@ class Complaint(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     first_response_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     resolution_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     responded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     responded_by: Mapped[str | None] = mapped_column(String(80))
     response: Mapped[str | None] = mapped_column(Text)

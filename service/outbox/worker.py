@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from service import audit, exposure, lifecycle
 from service.adjudication import decided_by
+from service.complaints import service as complaints
 from service.models.aftersales import Job, Message, Survey
 from service.models.claims import Claim
 from service.outbox import delivery
@@ -128,11 +129,17 @@ def _survey(session: Session, runtime: Runtime, claim: Claim, job: Job) -> None:
     )
 
 
-HANDLERS: dict[str, Callable[[Session, Runtime, Claim, Job], None]] = {
+def _escalation(session: Session, runtime: Runtime, claim: Claim | None, job: Job) -> None:
+    complaints.escalate(session, int(job.payload["complaint_id"]))
+
+
+HANDLERS: dict[str, Callable[[Session, Runtime, Any, Job], None]] = {
     "document_reminder": _reminder,
     "document_deadline": _deadline,
     "survey": _survey,
+    "complaint_escalation": _escalation,
 }
+ABOUT_A_CLAIM = {"document_reminder", "document_deadline", "survey"}
 
 
 def run_jobs(runtime: Runtime, now: dt.datetime | None = None, limit: int = BATCH) -> int:
@@ -148,7 +155,7 @@ def run_jobs(runtime: Runtime, now: dt.datetime | None = None, limit: int = BATC
             job_id = job.id
             try:
                 claim = session.get(Claim, job.claim_id) if job.claim_id else None
-                if claim is not None:
+                if claim is not None or job.kind not in ABOUT_A_CLAIM:
                     HANDLERS[job.kind](session, runtime, claim, job)
                 job.status, job.done_at = "done", _now()
                 session.commit()

@@ -145,6 +145,10 @@ def test_a_claim_deleted_with_its_whole_chain_is_caught_by_a_checkpoint(flow, cl
             "reviews",
             "payments",
             "investigations",
+            "messages",
+            "jobs",
+            "surveys",
+            "complaints",
         ):
             session.execute(text(f"DELETE FROM {table} WHERE claim_id = :c"), {"c": cid})
         session.execute(text("DELETE FROM claims WHERE id = :c"), {"c": cid})

@@ -94,6 +94,7 @@ def upgrade() -> None:
         sa.Column("received_at", NOW, nullable=False),
         sa.Column("first_response_due", NOW, nullable=False),
         sa.Column("resolution_due", NOW, nullable=False),
+        sa.Column("escalated_at", NOW, nullable=True),
         sa.Column("responded_at", NOW, nullable=True),
         sa.Column("responded_by", sa.String(80), nullable=True),
         sa.Column("response", sa.Text(), nullable=True),

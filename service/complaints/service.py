@@ -1,0 +1,243 @@
+"""Receiving, answering and resolving complaints, their clocks, and the statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import aftersales, audit
+from service.complaints.schemas import ComplaintIn, ResolutionIn, ResponseIn
+from service.errors import Conflict, NotFound
+from service.models.aftersales import Complaint, Job
+from service.models.claims import Claim
+from service.runtime import Runtime
+from service.security import Principal
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def clocks(runtime: Runtime, received: dt.datetime, severity: str) -> tuple[dt.datetime, dt.datetime]:
+    """When the first response and the resolution are due for a complaint received at a moment.
+
+    The first response counts minutes of service hours on working days; the resolution is due
+    at the close of the working day so many working days after the day it was received.
+    """
+    settings, policy = runtime.settings, runtime.settings.aftersales
+    first = aftersales.service_minutes_later(
+        received,
+        policy.complaints.first_response_minutes,
+        settings.calendar,
+        policy.service_hours,
+        settings.zone,
+    )
+    local_day = received.astimezone(settings.zone).date()
+    last_day = settings.calendar.add(local_day, policy.complaints.resolution_working_days[severity])
+    closes = dt.datetime.combine(last_day, policy.service_hours.end, settings.zone).astimezone(dt.UTC)
+    return first, closes
+
+
+def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principal) -> Complaint:
+    """Record a complaint, start its clocks and plan its escalation."""
+    claim = None
+    if data.claim_number:
+        claim = session.scalar(select(Claim).where(Claim.claim_number == data.claim_number))
+        if claim is None:
+            raise NotFound(f"no claim {data.claim_number}", field="claim_number")
+    now = _now()
+    first, resolution = clocks(runtime, now, data.severity)
+    complaint = Complaint(
+        channel=data.channel,
+        customer=data.customer,
+        contact=data.contact,
+        claim_id=claim.id if claim else None,
+        category=data.category,
+        severity=data.severity,
+        text=data.text,
+        status="open",
+        received_by=who.name,
+        received_at=now,
+        first_response_due=first,
+        resolution_due=resolution,
+    )
+    session.add(complaint)
+    session.flush()
+    share = runtime.settings.aftersales.complaints.escalate_at
+    session.add(
+        Job(
+            kind="complaint_escalation",
+            claim_id=None,
+            dedupe_key=f"complaint:{complaint.id}:escalation",
+            due_at=now + (first - now) * share,
+            status="pending",
+            attempts=0,
+            payload={"complaint_id": complaint.id},
+        )
+    )
+    if claim is not None:
+        audit.by_person(
+            session,
+            claim,
+            who,
+            kind="complaint_received",
+            outcome={"complaint": complaint.id, "category": data.category, "severity": data.severity},
+            request_id=None,
+        )
+    return complaint
+
+
+def get(session: Session, complaint_id: int) -> Complaint:
+    """Load a complaint or 404."""
+    found = session.get(Complaint, complaint_id)
+    if found is None:
+        raise NotFound(f"no complaint {complaint_id}", field="complaint_id")
+    return found
+
+
+def respond(session: Session, complaint: Complaint, data: ResponseIn, who: Principal) -> Complaint:
+    """The first response; a complaint answered or closed already is refused."""
+    if complaint.status != "open":
+        raise Conflict(
+            f"complaint {complaint.id} is {complaint.status}: it has its response", state=complaint.status
+        )
+    complaint.status, complaint.response = "responded", data.text
+    complaint.responded_at, complaint.responded_by = _now(), who.name
+    return complaint
+
+
+def resolve(session: Session, complaint: Complaint, data: ResolutionIn, who: Principal) -> Complaint:
+    """Close a complaint with its resolution, cause and whether it was upheld (once)."""
+    if complaint.status == "resolved":
+        raise Conflict(f"complaint {complaint.id} is resolved already", state="resolved")
+    now = _now()
+    if complaint.responded_at is None:  # resolved at first contact: that was the response
+        complaint.responded_at, complaint.responded_by, complaint.response = now, who.name, data.resolution
+    complaint.status, complaint.resolution = "resolved", data.resolution
+    complaint.cause, complaint.upheld = data.cause, data.upheld
+    complaint.resolved_at, complaint.resolved_by = now, who.name
+    if complaint.claim_id is not None:
+        claim = session.get(Claim, complaint.claim_id)
+        audit.by_person(
+            session,
+            claim,
+            who,
+            kind="complaint_resolved",
+            outcome={"complaint": complaint.id, "cause": data.cause, "upheld": data.upheld},
+            request_id=None,
+        )
+    return complaint
+
+
+def escalate(session: Session, complaint_id: int) -> None:
+    """The escalation job: a complaint still without its response is marked escalated."""
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is not None and complaint.status == "open" and complaint.escalated_at is None:
+        complaint.escalated_at = _now()
+
+
+def view(session: Session, complaint: Complaint, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Show a complaint with its clocks: due, done and whether each was met."""
+    now = now or _now()
+    number = (
+        session.scalar(select(Claim.claim_number).where(Claim.id == complaint.claim_id))
+        if complaint.claim_id
+        else None
+    )
+
+    def clock(due: dt.datetime, done: dt.datetime | None) -> dict[str, Any]:
+        due, done = _utc(due), _utc(done)
+        return {
+            "due": due.isoformat(),
+            "done": done.isoformat() if done else None,
+            "met": None if done is None and now <= due else bool(done and done <= due),
+            "breached": (done or now) > due,
+        }
+
+    return {
+        "id": complaint.id,
+        "claim_number": number,
+        "channel": complaint.channel,
+        "customer": complaint.customer,
+        "contact": complaint.contact,
+        "category": complaint.category,
+        "severity": complaint.severity,
+        "text": complaint.text,
+        "status": complaint.status,
+        "received_by": complaint.received_by,
+        "received_at": _utc(complaint.received_at).isoformat(),
+        "escalated": complaint.escalated_at is not None,
+        "first_response": clock(complaint.first_response_due, complaint.responded_at),
+        "resolution": clock(complaint.resolution_due, complaint.resolved_at),
+        "response": complaint.response,
+        "resolution_text": complaint.resolution,
+        "cause": complaint.cause,
+        "upheld": complaint.upheld,
+    }
+
+
+def listing(
+    session: Session, status: str | None, claim_number: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Complaints, newest first (of one claim, or in one state, if asked)."""
+    query = select(Complaint).order_by(Complaint.id.desc())
+    if status:
+        query = query.where(Complaint.status == status)
+    if claim_number:
+        query = query.where(
+            Complaint.claim_id.in_(select(Claim.id).where(Claim.claim_number == claim_number))
+        )
+    return [view(session, c) for c in session.scalars(query.limit(limit).offset(offset))]
+
+
+def statistics(session: Session, runtime: Runtime, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Complaints received in [start, end]: counts by category, cause, line, channel and month,
+    the share answered and resolved within their clocks, and the upheld rate."""
+    zone = runtime.settings.zone
+    begin = dt.datetime.combine(start, dt.time(0), zone).astimezone(dt.UTC)
+    finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
+    rows = session.execute(
+        select(Complaint, Claim.product)
+        .outerjoin(Claim, Claim.id == Complaint.claim_id)
+        .where(Complaint.received_at >= begin, Complaint.received_at < finish)
+    ).all()
+    by: dict[str, Counter] = defaultdict(Counter)
+    answered = resolved = answered_in_time = resolved_in_time = upheld = 0
+    for complaint, product in rows:
+        month = _utc(complaint.received_at).astimezone(zone).strftime("%Y-%m")
+        for key, value in (
+            ("category", complaint.category),
+            ("cause", complaint.cause or "(open)"),
+            ("line", product or "(no claim)"),
+            ("channel", complaint.channel),
+            ("month", month),
+        ):
+            by[key][value] += 1
+        if complaint.responded_at is not None:
+            answered += 1
+            answered_in_time += _utc(complaint.responded_at) <= _utc(complaint.first_response_due)
+        if complaint.resolved_at is not None:
+            resolved += 1
+            resolved_in_time += _utc(complaint.resolved_at) <= _utc(complaint.resolution_due)
+            upheld += bool(complaint.upheld)
+    share = lambda part, whole: None if whole == 0 else round(part / whole, 4)  # noqa: E731
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "received": len(rows),
+        "by": {key: dict(sorted(counts.items())) for key, counts in sorted(by.items())},
+        "first_response_within_sla": share(answered_in_time, answered),
+        "resolved_within_sla": share(resolved_in_time, resolved),
+        "upheld_rate": share(upheld, resolved),
+        "open": len(rows) - resolved,
+    }

@@ -1,0 +1,107 @@
+"""Complaints: clocks from the after-sales policy (service minutes, working days), escalation,
+one response and one resolution, a complaint on its claim, and the statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+from service.complaints import service as complaints
+from service.outbox import worker
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def _body(**changes) -> dict:
+    return {
+        "channel": "hotline",
+        "customer": "Wang Li",
+        "category": "claim_delay",
+        "severity": "medium",
+        "text": "Nobody called me back about my claim.",
+        **changes,
+    }
+
+
+def test_a_complaint_at_1755_before_national_day_is_due_after_the_holiday(client):
+    runtime = client.app.state.runtime
+    received = dt.datetime(2026, 9, 30, 17, 55, tzinfo=ZONE)
+    first, resolution = complaints.clocks(runtime, received, "medium")
+    assert first == dt.datetime(2026, 10, 8, 9, 30, tzinfo=ZONE)  # 30 service minutes
+    # Five working days after 30 September: 8, 9, 10 (a make-up Saturday), 12, 13 October.
+    assert resolution == dt.datetime(2026, 10, 13, 17, 30, tzinfo=ZONE)
+
+
+def test_a_complaint_is_answered_once_resolved_once_and_shows_on_its_claim(flow):
+    claim = flow.report()
+    n = claim["claim_number"]
+    made = flow.call("claims_system", "POST", "/v1/complaints", _body(claim_number=n), expect=201)
+    assert made["status"] == "open" and made["claim_number"] == n
+    assert made["first_response"]["met"] is None and made["first_response"]["breached"] is False
+    path = f"/v1/complaints/{made['id']}"
+    answered = flow.call("specialist", "POST", f"{path}/response", {"text": "We are on it."})
+    assert answered["status"] == "responded" and answered["first_response"]["met"] is True
+    again = flow.call("specialist", "POST", f"{path}/response", {"text": "again"}, expect=409)
+    assert again["state"] == "responded"
+    body = {"resolution": "Called back, apologised.", "cause": "staff", "upheld": True}
+    done = flow.call("senior_reviewer", "POST", f"{path}/resolution", body)
+    assert done["status"] == "resolved" and done["upheld"] is True and done["resolution"]["met"] is True
+    closed = flow.call("senior_reviewer", "POST", f"{path}/resolution", body, expect=409)
+    assert closed["state"] == "resolved"
+    assert [c["id"] for c in flow.call("analyst", "GET", f"/v1/complaints?claim_number={n}")] == [made["id"]]
+    kinds = [r["kind"] for r in flow.call("analyst", "GET", f"/v1/claims/{n}/decisions")]
+    assert "complaint_received" in kinds and "complaint_resolved" in kinds
+
+
+def test_bad_complaints_are_refused_and_change_nothing(flow):
+    before = len(flow.call("analyst", "GET", "/v1/complaints?limit=200"))
+    unknown = flow.call("claims_system", "POST", "/v1/complaints", _body(claim_number="CLM-0"), expect=404)
+    assert unknown["field"] == "claim_number"
+    assert flow.call("claims_system", "POST", "/v1/complaints", _body(severity="urgent"), expect=422)
+    assert flow.call("investigator", "POST", "/v1/complaints", _body(), expect=403)["status"] == 403
+    assert flow.call("specialist", "POST", "/v1/complaints/999999/response", {"text": "x"}, expect=404)
+    assert len(flow.call("analyst", "GET", "/v1/complaints?limit=200")) == before
+
+
+def test_an_unanswered_complaint_is_escalated_by_the_worker(client, flow):
+    made = flow.call("claims_system", "POST", "/v1/complaints", _body(), expect=201)
+    runtime = client.app.state.runtime
+    assert worker.run_jobs(runtime, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=30)) >= 1
+    assert flow.call("analyst", "GET", f"/v1/complaints/{made['id']}")["escalated"] is True
+
+
+def test_the_statistics_match_a_hand_count(client, flow):
+    runtime = client.app.state.runtime
+    with runtime.sessions() as session:
+        session.execute(text("DELETE FROM jobs WHERE kind = 'complaint_escalation'"))
+        session.execute(text("DELETE FROM complaints"))
+        session.commit()
+    ids = [
+        flow.call("claims_system", "POST", "/v1/complaints", _body(**extra), expect=201)["id"]
+        for extra in (
+            {"category": "payment", "channel": "email"},
+            {"category": "payment"},
+            {"category": "claim_delay"},
+            {"category": "other", "severity": "low"},
+        )
+    ]
+    upheld = {"resolution": "fixed", "cause": "process", "upheld": True}
+    flow.call("specialist", "POST", f"/v1/complaints/{ids[0]}/resolution", upheld)
+    flow.call("specialist", "POST", f"/v1/complaints/{ids[1]}/resolution", {**upheld, "upheld": False})
+    with runtime.sessions() as session:  # the third is answered late: after its first-response clock
+        session.execute(
+            text("UPDATE complaints SET first_response_due = :t WHERE id = :i"),
+            {"t": "2000-01-01 00:00:00", "i": ids[2]},
+        )
+        session.commit()
+    flow.call("specialist", "POST", f"/v1/complaints/{ids[2]}/response", {"text": "sorry for the wait"})
+    today = dt.datetime.now(ZONE).date().isoformat()
+    stats = flow.call("analyst", "GET", f"/v1/complaints/statistics?from={today}&to={today}")
+    assert stats["received"] == 4 and stats["open"] == 2
+    assert stats["by"]["category"] == {"claim_delay": 1, "other": 1, "payment": 2}
+    assert stats["by"]["channel"] == {"email": 1, "hotline": 3}
+    assert stats["first_response_within_sla"] == round(2 / 3, 4)  # 3 answered, 1 late
+    assert stats["resolved_within_sla"] == 1.0 and stats["upheld_rate"] == 0.5
+    assert flow.call("analyst", "GET", f"/v1/complaints/statistics?from={today}&to=2000-01-01", expect=422)
