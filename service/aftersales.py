@@ -103,9 +103,11 @@ class Survey(_Strict):
 
 
 class Rectification(_Strict):
-    """A rectification item's default deadline."""
+    """A rectification item's default deadline, and what opens one without a supervisor."""
 
     default_working_days: int = Field(ge=1, le=120)
+    open_on: tuple[Literal["upheld_complaint", "low_rating"], ...] = ()
+    low_rating_at_most: int = Field(default=2, ge=1, le=4)
 
 
 class Policy(_Strict):

@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from service.database import Base
-from service.models.aftersales import Complaint, Job, Message, Survey
+from service.models.aftersales import Complaint, Job, Message, Rectification, Survey
 from service.models.claims import Claim, ClaimEvent, DecisionRecord, Document, Review
 from service.models.investigations import Investigation
 from service.models.payments import Payment
@@ -37,6 +37,7 @@ TABLES = (
     Job,
     Survey,
     Complaint,
+    Rectification,
 )
 
 

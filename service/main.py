@@ -29,6 +29,7 @@ from service.investigations.router import router as investigations_router
 from service.outbox import worker as outbox_worker
 from service.payments.router import router as payments_router
 from service.policies.router import router as policies_router
+from service.rectification.router import router as rectification_router
 from service.reports.metrics import SlaCollector
 from service.reports.router import router as reports_router
 from service.rulebooks.router import router as rulebooks_router
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         policies_router,
         claims_router,
         complaints_router,
+        rectification_router,
         queues_router,
         payments_router,
         investigations_router,

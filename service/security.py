@@ -48,6 +48,8 @@ MAY: dict[str, tuple[str, ...]] = {
     "complain": ("claims_system", "specialist", "senior_reviewer"),  # record a complaint
     "handle_complaint": ("specialist", "senior_reviewer"),  # respond, resolve
     "complaints": ("claims_system", "specialist", "senior_reviewer", "analyst", "risk_team"),
+    "supervise": ("senior_reviewer", "analyst"),  # raise a rectification notice
+    "rectify": ("specialist", "senior_reviewer", "investigator", "analyst", "risk_team"),
 }
 
 

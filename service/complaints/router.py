@@ -79,10 +79,10 @@ def respond_to_complaint(
 
 @router.post("/{complaint_id}/resolution")
 def resolve_complaint(
-    who: Handler, complaint_id: RowId, body: ResolutionIn, session: DbSession
+    who: Handler, complaint_id: RowId, body: ResolutionIn, session: DbSession, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Resolve it with its cause and whether it was upheld (once)."""
-    complaint = service.resolve(session, service.get(session, complaint_id), body, who)
+    complaint = service.resolve(session, runtime, service.get(session, complaint_id), body, who)
     out = service.view(session, complaint)
     session.commit()
     return out

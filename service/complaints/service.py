@@ -14,6 +14,7 @@ from service.complaints.schemas import ComplaintIn, ResolutionIn, ResponseIn
 from service.errors import Conflict, NotFound
 from service.models.aftersales import Complaint, Job
 from service.models.claims import Claim
+from service.rectification import service as rectification
 from service.runtime import Runtime
 from service.security import Principal
 
@@ -116,7 +117,9 @@ def respond(session: Session, complaint: Complaint, data: ResponseIn, who: Princ
     return complaint
 
 
-def resolve(session: Session, complaint: Complaint, data: ResolutionIn, who: Principal) -> Complaint:
+def resolve(
+    session: Session, runtime: Runtime, complaint: Complaint, data: ResolutionIn, who: Principal
+) -> Complaint:
     """Close a complaint with its resolution, cause and whether it was upheld (once)."""
     if complaint.status == "resolved":
         raise Conflict(f"complaint {complaint.id} is resolved already", state="resolved")
@@ -136,6 +139,7 @@ def resolve(session: Session, complaint: Complaint, data: ResolutionIn, who: Pri
             outcome={"complaint": complaint.id, "cause": data.cause, "upheld": data.upheld},
             request_id=None,
         )
+    rectification.on_upheld_complaint(session, runtime, complaint)
     return complaint
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.database import Base
@@ -96,3 +96,24 @@ class Complaint(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     cause: Mapped[str | None] = mapped_column(String(40))
     upheld: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Rectification(Base):
+    """A problem to put right: who owns it, what must be done, by when, and the evidence it was."""
+
+    __tablename__ = "rectifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # supervisor | complaint | survey | sla_breach
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    owner_team: Mapped[str | None] = mapped_column(String(40))
+    owner: Mapped[str | None] = mapped_column(String(80))
+    requirement: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # open | closed
+    opened_by: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    evidence: Mapped[str | None] = mapped_column(Text)

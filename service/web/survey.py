@@ -14,6 +14,7 @@ from service import audit
 from service.deps import RuntimeDep
 from service.models.aftersales import Survey
 from service.models.claims import Claim
+from service.rectification import service as rectification
 from service.security import hash_key
 from service.web.common import HEADERS, templates
 from service.web.i18n import translator
@@ -81,5 +82,6 @@ def answer(
             actor="customer",
             outcome={"rating": rating, "comment": survey.comment, "handlers": survey.handlers},
         )
+        rectification.on_rating(db, runtime, claim, rating)
         db.commit()
         return _page(lang, thanks=True)

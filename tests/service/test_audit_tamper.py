@@ -148,6 +148,7 @@ def test_a_claim_deleted_with_its_whole_chain_is_caught_by_a_checkpoint(flow, cl
             "messages",
             "jobs",
             "surveys",
+            "rectifications",
             "complaints",
         ):
             session.execute(text(f"DELETE FROM {table} WHERE claim_id = :c"), {"c": cid})

@@ -105,3 +105,39 @@ def test_the_statistics_match_a_hand_count(client, flow):
     assert stats["first_response_within_sla"] == round(2 / 3, 4)  # 3 answered, 1 late
     assert stats["resolved_within_sla"] == 1.0 and stats["upheld_rate"] == 0.5
     assert flow.call("analyst", "GET", f"/v1/complaints/statistics?from={today}&to=2000-01-01", expect=422)
+
+
+def test_an_upheld_complaint_and_a_low_rating_open_rectification_items_that_close_once(client, flow):
+    claim = flow.report()
+    n = claim["claim_number"]
+    made = flow.call("claims_system", "POST", "/v1/complaints", _body(claim_number=n), expect=201)
+    body = {"resolution": "apologised", "cause": "staff", "upheld": True}
+    flow.call("specialist", "POST", f"/v1/complaints/{made['id']}/resolution", body)
+    items = [i for i in flow.call("analyst", "GET", "/v1/rectifications") if i["claim_number"] == n]
+    assert len(items) == 1 and items[0]["source"] == "complaint" and items[0]["owner_team"] == claim["team"]
+    assert items[0]["status"] == "open" and items[0]["overdue"] is False
+    path = f"/v1/rectifications/{items[0]['id']}/closure"
+    closed = flow.call("specialist", "POST", path, {"evidence": "coached the handler; call-back rule added"})
+    assert closed["status"] == "closed" and closed["on_time"] is True
+    assert flow.call("specialist", "POST", path, {"evidence": "again"}, expect=409)["state"] == "closed"
+    raised = flow.call(
+        "senior_reviewer",
+        "POST",
+        "/v1/rectifications",
+        {"requirement": "review late document requests", "owner_team": "motor-claims"},
+        expect=201,
+    )
+    assert raised["source"] == "supervisor" and raised["deadline"] > dt.date.today().isoformat()
+    assert flow.call("specialist", "POST", "/v1/rectifications", {"requirement": "x"}, expect=403)
+    bad = {"requirement": "x", "owner_team": "golf"}
+    assert flow.call("analyst", "POST", "/v1/rectifications", bad, expect=422)["field"] == "owner_team"
+    runtime = client.app.state.runtime
+    with runtime.sessions() as session:
+        session.execute(
+            text("UPDATE rectifications SET deadline = '2000-01-03' WHERE id = :i"), {"i": raised["id"]}
+        )
+        session.commit()
+    late = flow.call("analyst", "GET", "/v1/rectifications?overdue=true")
+    assert [i["id"] for i in late] == [raised["id"]]
+    tracking = flow.call("analyst", "GET", "/v1/rectifications/tracking")["by"]
+    assert tracking["team:motor-claims"]["overdue"] >= 1 and tracking["source:complaint"]["on_time"] >= 1

@@ -244,3 +244,19 @@ def test_two_workers_at_once_run_each_job_and_send_each_message_once(committed_c
     subjects = [m["Subject"] for m in inbox.mails]
     assert all(subjects.count(m.subject) == 1 for m in messages), subjects
     assert sent >= len(messages) == 18  # acknowledgement, reminder and lapse for each
+
+
+def test_a_low_rating_opens_a_rectification_item_for_the_claims_team(client, flow):
+    claim = flow.report(contact_email="low@example.com")
+    flow.send_documents(claim)
+    flow.review(claim, "specialist", "preliminary")
+    flow.pay(flow.approve(claim, "specialist"), f"pay-{claim['claim_number']}")
+    worker.run_jobs(client.app.state.runtime)
+    path = _survey_link(flow, claim["claim_number"]).split("8000", 1)[1]
+    assert client.post(path, data={"rating": "2", "comment": "slow"}).status_code == 200
+    items = [
+        i
+        for i in flow.call("analyst", "GET", "/v1/rectifications")
+        if i["claim_number"] == claim["claim_number"]
+    ]
+    assert len(items) == 1 and items[0]["source"] == "survey" and "rated" in items[0]["requirement"]

@@ -1,4 +1,4 @@
-"""after-sales: the customer's contact on a claim; the outbox, timed jobs, surveys, complaints
+"""after-sales: the customer's contact on a claim; outbox, timed jobs, surveys, complaints, rectifications
 
 Revision ID: 0013
 Revises: 0012
@@ -108,11 +108,35 @@ def upgrade() -> None:
     )
     op.create_index("ix_complaints_claim_id", "complaints", ["claim_id"])
     op.create_index("ix_complaints_status", "complaints", ["status"])
+    op.create_table(
+        "rectifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(20), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=True),
+        sa.Column("complaint_id", sa.Integer(), nullable=True),
+        sa.Column("owner_team", sa.String(40), nullable=True),
+        sa.Column("owner", sa.String(80), nullable=True),
+        sa.Column("requirement", sa.Text(), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("opened_by", sa.String(80), nullable=False),
+        sa.Column("opened_at", NOW, nullable=False),
+        sa.Column("closed_at", NOW, nullable=True),
+        sa.Column("closed_by", sa.String(80), nullable=True),
+        sa.Column("evidence", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], name=op.f("fk_rectifications_claim_id_claims")),
+        sa.ForeignKeyConstraint(
+            ["complaint_id"], ["complaints.id"], name=op.f("fk_rectifications_complaint_id_complaints")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rectifications")),
+    )
+    op.create_index("ix_rectifications_claim_id", "rectifications", ["claim_id"])
+    op.create_index("ix_rectifications_status", "rectifications", ["status"])
 
 
 def downgrade() -> None:
     """Revert this migration."""
-    for table in ("complaints", "surveys", "jobs", "messages"):
+    for table in ("rectifications", "complaints", "surveys", "jobs", "messages"):
         op.drop_table(table)
     with op.batch_alter_table("claims") as batch_op:
         batch_op.drop_column("language")
