@@ -306,9 +306,10 @@ def audit_seal() -> None:
 
 @app.command()
 def report(
-    kind: Annotated[str, typer.Argument(help="sla or kpis")],
-    start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD (kpis)")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD (kpis)")] = None,
+    kind: Annotated[str, typer.Argument(help="sla, kpis or service-quality")],
+    start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD (kpis, service-quality)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD (kpis, service-quality)")] = None,
+    by: Annotated[str, typer.Option(help="service-quality: team, person or line")] = "team",
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json or html")] = "table",
     out: Annotated[Path | None, typer.Option(help="write to a file instead of the terminal")] = None,
 ) -> None:
@@ -319,8 +320,10 @@ def report(
     from service.reports import render
     from service.reports import service as reports
 
-    if kind not in ("sla", "kpis") or fmt not in ("table", "csv", "json", "html"):
-        raise typer.BadParameter("report sla|kpis --format table|csv|json|html")
+    if kind not in ("sla", "kpis", "service-quality") or fmt not in ("table", "csv", "json", "html"):
+        _usage("claims report sla|kpis|service-quality --format table|csv|json|html")
+    if by not in ("team", "person", "line"):
+        _usage(f"--by is team, person or line, not {by!r}")
     settings = _settings().model_copy(update={"load_model": False})
     rt = runtime_module.build(settings)
     try:
@@ -329,8 +332,17 @@ def report(
                 data = reports.sla_report(session, rt)
             else:
                 today = dt.date.today()
-                first = dt.date.fromisoformat(start) if start else today.replace(day=1)
-                data = reports.kpis(session, rt, first, dt.date.fromisoformat(end) if end else today)
+                try:
+                    first = dt.date.fromisoformat(start) if start else today.replace(day=1)
+                    last = dt.date.fromisoformat(end) if end else today
+                except ValueError as exc:
+                    _usage(f"--from and --to are dates (YYYY-MM-DD): {exc}")
+                if kind == "kpis":
+                    data = reports.kpis(session, rt, first, last)
+                else:
+                    from service.reports import quality
+
+                    data = quality.service_quality(session, rt, first, last, by)
     finally:
         rt.close()
     if fmt == "table" and out is None:

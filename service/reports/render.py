@@ -77,12 +77,45 @@ def _kpi_sections(report: dict[str, Any]) -> list[Section]:
     ]
 
 
+def _quality_row(name: str, value: str, f: dict[str, Any]) -> dict[str, Any]:
+    s, c, k, r = f["satisfaction"], f["complaints"], f["claims"], f["rectification"]
+    return {
+        name: value,
+        "surveys": s["invited"],
+        "response_rate": s["response_rate"],
+        "satisfaction": s["average"],
+        "complaints": c["received"],
+        "first_response_in_sla": c["first_response_within_sla"],
+        "resolved_in_sla": c["resolved_within_sla"],
+        "upheld_rate": c["upheld_rate"],
+        "decided": k["decided"],
+        "decided_in_sla": k["decided_within_sla"],
+        "document_lapses": f["document_lapses"],
+        "rectified_on_time": r["closed_on_time"],
+        "rectification_overdue": r["overdue_open"],
+    }
+
+
+def _quality_sections(report: dict[str, Any]) -> list[Section]:
+    by = report["by"]
+    return [
+        Section("Monthly", [_quality_row("month", m["period"], m) for m in report["monthly"]]),
+        Section("Quarterly summary", [_quality_row("quarter", q["period"], q) for q in report["quarterly"]]),
+        Section(f"By {by}", [_quality_row(by, g[by], g) for g in report["groups"]]),
+        Section("Targets", [{"measure": k, "target": v} for k, v in report["targets"].items()]),
+    ]
+
+
 def sections(kind: str, report: dict[str, Any]) -> list[Section]:
     """Return the report as titled tables of rows (for the terminal, CSV and HTML)."""
+    if kind == "service-quality":
+        return _quality_sections(report)
     return _sla_sections(report) if kind == "sla" else _kpi_sections(report)
 
 
 def _title(kind: str, report: dict[str, Any]) -> str:
+    if kind == "service-quality":
+        return f"Service quality {report['from']} to {report['to']}, by {report['by']}"
     if kind == "sla":
         return f"SLA report as of {report['as_of']}"
     return f"KPI report, claims reported {report['from']} to {report['to']} ({report['claims']} claims)"
@@ -130,6 +163,21 @@ def _charts(kind: str, report: dict[str, Any]) -> list[tuple[str, str]]:
         )
         ax.legend()
         charts.append(("Cycle-time distribution by tier", figure_png(fig)))
+    if kind == "service-quality" and report["monthly"]:
+        months = [m["period"] for m in report["monthly"]]
+        fig, ax = figure(figsize=(6, 3.5))
+        for label, values in (
+            ("satisfaction / 5", [(m["satisfaction"]["average"] or 0) / 5 for m in report["monthly"]]),
+            (
+                "complaints answered in SLA",
+                [m["complaints"]["first_response_within_sla"] or 0 for m in report["monthly"]],
+            ),
+            ("claims decided in SLA", [m["claims"]["decided_within_sla"] or 0 for m in report["monthly"]]),
+        ):
+            ax.plot(months, values, marker="o", label=label)
+        ax.set(ylim=(0, 1.05), ylabel="share", title="Service quality by month")
+        ax.legend()
+        charts.append(("Service quality by month", figure_png(fig)))
     if kind == "sla" and report["breaches"]:
         weeks = Counter(b["due"][:8] + "01" if b["due"] else "unknown" for b in report["breaches"])
         fig, ax = figure(figsize=(6, 3.5))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from service.deps import DbSession, RuntimeDep, require
 from service.errors import Unprocessable
-from service.reports import service
+from service.reports import quality, service
 from service.reports.reserves import ReserveReport, reserves_report
 from service.reports.responses import KpiReport, SlaReport
 from service.security import MANAGERS, Principal
@@ -43,3 +43,19 @@ def kpis(
     if end < start:
         raise Unprocessable("'to' must not be before 'from'", field="to")
     return service.kpis(session, runtime, start, end)
+
+
+@router.get("/service-quality")
+def service_quality(
+    _: Annotated[Principal, Depends(require(*MANAGERS))],
+    session: DbSession,
+    runtime: RuntimeDep,
+    start: Annotated[dt.date, Query(alias="from")],
+    end: Annotated[dt.date, Query(alias="to")],
+    by: quality.By = "team",
+) -> dict[str, Any]:
+    """Satisfaction, complaint handling, claim timeliness, document lapses and rectification on
+    time: by month, by quarter, and by team, person or line."""
+    if end < start:
+        raise Unprocessable("'to' must not be before 'from'", field="to")
+    return quality.service_quality(session, runtime, start, end, by)
