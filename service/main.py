@@ -34,6 +34,7 @@ from service.reports.metrics import SlaCollector
 from service.reports.router import router as reports_router
 from service.rulebooks.router import router as rulebooks_router
 from service.web import common as web
+from service.web.aftersales import router as web_aftersales
 from service.web.auth import session_key
 from service.web.forms import router as web_forms
 from service.web.pages import router as web_pages
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
     app.mount("/app/static", StaticFiles(directory=web.HERE / "static"), name="workbench-static")
     for router in (
         web_survey,
+        web_aftersales,
         web_pages,
         web_forms,
         policies_router,

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from service.claims import queue, review, views
+from service.complaints import service as complaints
 from service.errors import NotFound
+from service.outbox import service as outbox
 from service.runtime import Runtime
 from service.security import Principal, may
 from service.web.i18n import pick
@@ -33,6 +35,8 @@ def claim_context(session: Any, runtime: Runtime, claim: Any, who: Principal) ->
     payable = claim.payable_amount
     return {
         "claim": shown,
+        "messages": outbox.messages_of(session, claim),
+        "complaints": complaints.listing(session, None, claim.claim_number, 20, 0),
         # Pre-filled only with an amount a review or an approval can carry (more than nothing).
         "prefill_amount": str(payable) if payable is not None and payable > 0 else "",
         "held_by_other": claim.owner is not None and claim.owner != who.name,

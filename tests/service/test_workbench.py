@@ -211,3 +211,40 @@ def test_a_refused_form_keeps_the_language_switch_on_its_claim_page(client):
     refused = specialist.post(f"/app/claims/{n}/decision", {"outcome": "approve", "amount": "1.00"}, 409)
     assert f'name="next" value="/app/claims/{n}"' in refused.text
     assert "Content-Security-Policy" in refused.headers and refused.headers["Cache-Control"] == "no-store"
+
+
+def test_the_after_sales_pages_answer_complaints_close_items_and_show_quality(client):
+    flow = Flow(client)
+    claim = flow.report(contact_email="w@example.com")
+    n = claim["claim_number"]
+    body = {
+        "channel": "app",
+        "customer": "C",
+        "category": "payment",
+        "severity": "low",
+        "text": "slow",
+        "claim_number": n,
+    }
+    made = flow.call("claims_system", "POST", "/v1/complaints", body, expect=201)
+    specialist = Browser(client, "specialist")
+    page = specialist.get(f"/app/claims/{n}")
+    assert 'id="messages"' in page and "报案回执" in page and f"#{made['id']}" in page
+    assert f'id="complaint-{made["id"]}"' in specialist.get("/app/complaints")
+    specialist.post(f"/app/complaints/{made['id']}/response", {"text": "looking into it"})
+    specialist.get("/app/complaints?status=responded")
+    specialist.post(
+        f"/app/complaints/{made['id']}/resolution",
+        {"resolution": "paid", "cause": "process", "upheld": "true"},
+    )
+    assert flow.call("analyst", "GET", f"/v1/complaints/{made['id']}")["upheld"] is True
+    refused = specialist.post(f"/app/complaints/{made['id']}/response", {"text": "again"}, 409)
+    assert "resolved" in refused.text
+    items = specialist.get("/app/rectifications")
+    (item,) = [i for i in flow.call("analyst", "GET", "/v1/rectifications") if i["claim_number"] == n]
+    assert f"/app/rectifications/{item['id']}/closure" in items
+    specialist.post(f"/app/rectifications/{item['id']}/closure", {"evidence": "rule changed"})
+    assert flow.call("analyst", "GET", "/v1/rectifications?status=closed")[0]["evidence"] == "rule changed"
+    analyst = Browser(client, "analyst")
+    quality_page = analyst.get("/app/quality?by=line")
+    assert "Monthly" in quality_page and "Quarterly summary" in quality_page
+    specialist.get("/app/quality", expect=403)

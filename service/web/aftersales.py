@@ -1,0 +1,140 @@
+"""The workbench's after-sales pages: complaints, rectification items and service quality."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from service.complaints import service as complaints
+from service.complaints.schemas import CAUSES, ResolutionIn, ResponseIn
+from service.deps import DbSession, RowId, RuntimeDep
+from service.rectification import service as rectification
+from service.rectification.service import ClosureIn
+from service.reports import quality
+from service.reports.render import sections
+from service.security import Principal
+from service.web.common import REFUSALS, CsrfChecked, Person, allow, done, refusal, render
+from service.web.context import nav
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+Text = Annotated[str, Form(max_length=8000)]
+
+
+@router.get("/complaints")
+def complaints_page(
+    request: Request,
+    who: Person,
+    session: DbSession,
+    runtime: RuntimeDep,
+    status: Literal["open", "responded", "resolved"] = "open",
+) -> HTMLResponse:
+    """The complaints in one state, with their clocks and the forms to answer and resolve them."""
+    allow(who, "complaints")
+    rows = complaints.listing(session, status, None, 100, 0)
+    return render(
+        request,
+        "complaints.html",
+        who,
+        rows=rows,
+        showing=status,
+        causes=CAUSES,
+        **nav(session, runtime, who),
+    )
+
+
+@router.get("/rectifications")
+def rectifications_page(
+    request: Request, who: Person, session: DbSession, runtime: RuntimeDep
+) -> HTMLResponse:
+    """Every rectification item, the earliest deadline first; overdue ones marked."""
+    allow(who, "rectify")
+    rows = rectification.listing(session, runtime, None, None)
+    return render(request, "rectifications.html", who, rows=rows, **nav(session, runtime, who))
+
+
+@router.get("/quality")
+def quality_page(
+    request: Request,
+    who: Person,
+    session: DbSession,
+    runtime: RuntimeDep,
+    by: quality.By = "team",
+) -> HTMLResponse:
+    """The service-quality report (this month by default), as tables."""
+    allow(who, "reports")
+    today = dt.datetime.now(runtime.settings.zone).date()
+    first = _date(request.query_params.get("from")) or today.replace(day=1)
+    last = _date(request.query_params.get("to")) or today
+    report = quality.service_quality(session, runtime, first, max(first, last), by)
+    tables = [(s.title, s.rows) for s in sections("service-quality", report)]
+    return render(request, "quality.html", who, report=report, tables=tables, **nav(session, runtime, who))
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _act(request: Request, session: Session, who: Principal, page: str, act: Callable[[], None]) -> Response:
+    """Run a form's action: commit and go back to the page, or show the refusal, changing nothing."""
+    try:
+        act()
+        session.commit()
+    except REFUSALS as exc:
+        session.rollback()
+        status, message = refusal(exc)
+        return render(request, "error.html", who, status, message=message, back=page, here=page)
+    return done(page)
+
+
+@router.post("/complaints/{complaint_id}/response", dependencies=[CsrfChecked])
+def respond(request: Request, who: Person, complaint_id: RowId, session: DbSession, text: Text) -> Response:
+    """Give a complaint its first response."""
+
+    def act() -> None:
+        allow(who, "handle_complaint")
+        complaints.respond(session, complaints.get(session, complaint_id), ResponseIn(text=text), who)
+
+    return _act(request, session, who, "/app/complaints", act)
+
+
+@router.post("/complaints/{complaint_id}/resolution", dependencies=[CsrfChecked])
+def resolve(
+    request: Request,
+    who: Person,
+    complaint_id: RowId,
+    session: DbSession,
+    runtime: RuntimeDep,
+    resolution: Text,
+    cause: Annotated[str, Form(max_length=40)],
+    upheld: Annotated[bool, Form()] = False,
+) -> Response:
+    """Resolve a complaint with its cause and whether it was upheld."""
+
+    def act() -> None:
+        allow(who, "handle_complaint")
+        data = ResolutionIn(resolution=resolution, cause=cause, upheld=upheld)
+        complaints.resolve(session, runtime, complaints.get(session, complaint_id), data, who)
+
+    return _act(request, session, who, "/app/complaints?status=resolved", act)
+
+
+@router.post("/rectifications/{rectification_id}/closure", dependencies=[CsrfChecked])
+def close(
+    request: Request, who: Person, rectification_id: RowId, session: DbSession, evidence: Text
+) -> Response:
+    """Close a rectification item with its evidence."""
+
+    def act() -> None:
+        allow(who, "rectify")
+        item = rectification.get(session, rectification_id)
+        rectification.close(session, item, ClosureIn(evidence=evidence), who)
+
+    return _act(request, session, who, "/app/rectifications", act)
