@@ -7,6 +7,7 @@ from bench import (
     floor_bench,
     model_bench,
     money_path,
+    outbox_bench,
     queue_bench,
     rules_bench,
     service_bench,
@@ -20,6 +21,7 @@ SUITES = {
     "backtest": backtest_bench.main,
     "money": money_path.main,
     "queue": queue_bench.main,
+    "outbox": outbox_bench.main,
 }
 
 if __name__ == "__main__":
