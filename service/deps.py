@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Literal
 
@@ -25,9 +26,15 @@ from service.security import Principal, identify
 # request under load). Only the route itself, which does the blocking work, runs on a thread.
 
 
+# Days a report may start or end on: a date far outside them cannot be placed in a time zone.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 MAX_ID = 2**31 - 1  # the largest value an INTEGER column holds, on SQLite and PostgreSQL alike
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored row's id")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="how many items to skip")]
+From = Annotated[
+    dt.date, Query(alias="from", ge=EARLIEST, le=LATEST, description="the first day (YYYY-MM-DD)")
+]
+To = Annotated[dt.date, Query(alias="to", ge=EARLIEST, le=LATEST, description="the last day (YYYY-MM-DD)")]
 
 
 async def get_runtime(request: Request) -> Runtime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -10,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from service.complaints import service
 from service.complaints.schemas import ComplaintIn, ResolutionIn, ResponseIn
-from service.deps import DbSession, Offset, RowId, RuntimeDep, require
+from service.deps import DbSession, From, Offset, RowId, RuntimeDep, To, require
 from service.errors import Unprocessable
 from service.security import MAY, Principal
 
@@ -51,8 +50,8 @@ def complaint_statistics(
     _: Reader,
     session: DbSession,
     runtime: RuntimeDep,
-    start: Annotated[dt.date, Query(alias="from")],
-    end: Annotated[dt.date, Query(alias="to")],
+    start: From,
+    end: To,
 ) -> dict[str, Any]:
     """Complaints received in a period by category, cause, line, channel and month; within-SLA shares."""
     if end < start:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from service.deps import DbSession, RuntimeDep, require
+from service.deps import DbSession, From, RuntimeDep, To, require
 from service.errors import Unprocessable
 from service.reports import quality, service
 from service.reports.reserves import ReserveReport, reserves_report
@@ -50,8 +50,8 @@ def service_quality(
     _: Annotated[Principal, Depends(require(*MANAGERS))],
     session: DbSession,
     runtime: RuntimeDep,
-    start: Annotated[dt.date, Query(alias="from")],
-    end: Annotated[dt.date, Query(alias="to")],
+    start: From,
+    end: To,
     by: quality.By = "team",
 ) -> dict[str, Any]:
     """Satisfaction, complaint handling, claim timeliness, document lapses and rectification on
