@@ -23,6 +23,7 @@ LANGS = ("zh-CN", "en")
 # Each event's placeholders: what the service can fill in when the event happens.
 EVENTS: dict[str, frozenset[str]] = {
     "acknowledgement": frozenset({"claim_number", "documents", "document_deadline"}),
+    "acknowledgement_complete": frozenset({"claim_number"}),
     "document_reminder": frozenset({"claim_number", "documents", "document_deadline"}),
     "documents_lapsed": frozenset({"claim_number", "documents", "document_deadline"}),
     "document_rejected": frozenset({"claim_number", "document", "reason"}),

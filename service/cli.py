@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -114,6 +114,31 @@ def _database(settings: Settings) -> Iterator[Session]:
         engine.dispose()
 
 
+@contextlib.contextmanager
+def _runtime(settings: Settings) -> Iterator[Any]:
+    """The service's runtime without its model, for a command; a database that cannot be used
+    (missing, not migrated, unreachable) is a usage error of one line, not a traceback."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from service import runtime as runtime_module
+
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        _usage(
+            f"no database at {url.removeprefix('sqlite:///')} (run `claims db upgrade` or `make run` first)"
+        )
+    try:
+        rt = runtime_module.build(settings.model_copy(update={"load_model": False}))
+    except (OperationalError, ProgrammingError) as exc:
+        where = make_url(url).render_as_string(hide_password=True)
+        _usage(f"cannot use the database {where}: {exc.orig} (run `claims db upgrade`)")
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the Alembic migrations to the configured database."""
@@ -133,16 +158,11 @@ def db_upgrade() -> None:
 
 
 def _refresh_sla(settings: Settings) -> int:
-    from service import runtime as runtime_module
     from service.adjudication import due
     from service.database import unit_of_work
 
-    rt = runtime_module.build(settings.model_copy(update={"load_model": False}))
-    try:
-        with contextlib.contextmanager(unit_of_work)(rt.sessions) as session:
-            return due.refresh(session, rt)
-    finally:
-        rt.close()
+    with _runtime(settings) as rt, contextlib.contextmanager(unit_of_work)(rt.sessions) as session:
+        return due.refresh(session, rt)
 
 
 @sla_app.command("refresh")
@@ -313,38 +333,40 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json or html")] = "table",
     out: Annotated[Path | None, typer.Option(help="write to a file instead of the terminal")] = None,
 ) -> None:
-    """Print the SLA or KPI report."""
+    """Print the SLA, KPI or service-quality report."""
     import datetime as dt
 
-    from service import runtime as runtime_module
+    from service.deps import period
+    from service.errors import DomainError
     from service.reports import render
     from service.reports import service as reports
 
+    if out is not None and not out.parent.is_dir():
+        _usage(f"cannot write {out}: no folder {out.parent}")
     if kind not in ("sla", "kpis", "service-quality") or fmt not in ("table", "csv", "json", "html"):
         _usage("claims report sla|kpis|service-quality --format table|csv|json|html")
     if by not in ("team", "person", "line"):
         _usage(f"--by is team, person or line, not {by!r}")
-    settings = _settings().model_copy(update={"load_model": False})
-    rt = runtime_module.build(settings)
-    try:
-        with rt.readers() as session:
-            if kind == "sla":
-                data = reports.sla_report(session, rt)
+    with _runtime(_settings()) as rt, rt.readers() as session:
+        if kind == "sla":
+            data = reports.sla_report(session, rt)
+        else:
+            today = dt.date.today()
+            try:
+                first = dt.date.fromisoformat(start) if start else today.replace(day=1)
+                last = dt.date.fromisoformat(end) if end else today
+            except ValueError as exc:
+                _usage(f"--from and --to are dates (YYYY-MM-DD): {exc}")
+            try:
+                period(first, last)
+            except DomainError as exc:
+                _usage(f"--from/--to: {exc.detail}")
+            if kind == "kpis":
+                data = reports.kpis(session, rt, first, last)
             else:
-                today = dt.date.today()
-                try:
-                    first = dt.date.fromisoformat(start) if start else today.replace(day=1)
-                    last = dt.date.fromisoformat(end) if end else today
-                except ValueError as exc:
-                    _usage(f"--from and --to are dates (YYYY-MM-DD): {exc}")
-                if kind == "kpis":
-                    data = reports.kpis(session, rt, first, last)
-                else:
-                    from service.reports import quality
+                from service.reports import quality
 
-                    data = quality.service_quality(session, rt, first, last, by)
-    finally:
-        rt.close()
+                data = quality.service_quality(session, rt, first, last, by)
     if fmt == "table" and out is None:
         console.print(render.as_table(kind, data))
         return
@@ -398,15 +420,12 @@ def worker(
     import signal
     import threading
 
-    from service import runtime as runtime_module
     from service.outbox import worker as loop
 
-    settings = _settings()
-    rt = runtime_module.build(settings.model_copy(update={"load_model": False}))
-    try:
+    with _runtime(_settings()) as rt:
         if once:
             jobs, sent = loop.run_jobs(rt), loop.deliver(rt)
-            console.print(f"{jobs} jobs run, {sent} messages delivered")
+            console.print(f"{jobs} jobs run, {sent} messages delivered (failures are kept on each message)")
             return
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -415,8 +434,6 @@ def worker(
             loop.run(rt, stop, interval)
         except KeyboardInterrupt:
             stop.set()
-    finally:
-        rt.close()
 
 
 @app.command()
@@ -425,10 +442,17 @@ def demo(
     keys: Annotated[Path | None, typer.Option(help="demo keys file")] = None,
 ) -> None:
     """Walk simple, complex, major, denied and high-risk claims, then the money controls, over HTTP."""
+    import httpx
+
     from service import demo as walk
 
     path = keys or _settings().data_dir / "demo_keys.json"
-    walk.run(url, json.loads(path.read_text(encoding="utf-8")), console)
+    if not path.exists():
+        _usage(f"no demo keys at {path} (run `make run` or `claims prepare` first)")
+    try:
+        walk.run(url, json.loads(path.read_text(encoding="utf-8")), console)
+    except httpx.TransportError as exc:
+        _usage(f"cannot reach the service at {url}: {exc} (start it with `make run`)")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import exposure
 from service.claims import queue
-from service.errors import Forbidden, NotFound
+from service.errors import Forbidden, NotFound, Unprocessable
 from service.guard import PRINCIPAL
 from service.lifecycle import LIVE
 from service.models.claims import Claim
@@ -26,8 +26,21 @@ from service.security import Principal, identify
 # request under load). Only the route itself, which does the blocking work, runs on a thread.
 
 
-# Days a report may start or end on: a date far outside them cannot be placed in a time zone.
+# Days a report may start or end on (a date far outside cannot be placed in a time zone), and
+# the longest period one report covers.
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+LONGEST = dt.timedelta(days=3 * 366)
+
+
+def period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """Check a report's period: in order, and at most three years long."""
+    if end < start:
+        raise Unprocessable("'to' must not be before 'from'", field="to")
+    if end - start > LONGEST:
+        raise Unprocessable("a report covers at most three years: narrow 'from' and 'to'", field="to")
+    return start, end
+
+
 MAX_ID = 2**31 - 1  # the largest value an INTEGER column holds, on SQLite and PostgreSQL alike
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored row's id")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="how many items to skip")]

@@ -9,8 +9,7 @@ from fastapi.responses import JSONResponse
 
 from service.complaints import service
 from service.complaints.schemas import ComplaintIn, ResolutionIn, ResponseIn
-from service.deps import DbSession, From, Offset, RowId, RuntimeDep, To, require
-from service.errors import Unprocessable
+from service.deps import DbSession, From, Offset, RowId, RuntimeDep, To, period, require
 from service.security import MAY, Principal
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
@@ -54,8 +53,7 @@ def complaint_statistics(
     end: To,
 ) -> dict[str, Any]:
     """Complaints received in a period by category, cause, line, channel and month; within-SLA shares."""
-    if end < start:
-        raise Unprocessable("'to' must not be before 'from'", field="to")
+    start, end = period(start, end)
     return service.statistics(session, runtime, start, end)
 
 

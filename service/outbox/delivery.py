@@ -6,18 +6,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import smtplib
 import time
 from email.message import EmailMessage
+from email.utils import formatdate
 from typing import Protocol
 
 import httpx
+import structlog
 
 from service.config import Settings
 from service.models.aftersales import Message
 
-log = logging.getLogger("service.outbox")
+log = structlog.get_logger("service.outbox")  # JSON lines, as the service's own log
 SIGNATURE = "X-Claims-Signature"  # t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">
 
 
@@ -34,7 +35,8 @@ class Sender(Protocol):
 
 def message_id(message: Message) -> str:
     """The same Message-ID on every attempt, so a receiver can drop a repeat."""
-    return f"<{message.dedupe_key.replace(':', '.')}@claims-adjudication>"
+    local = ".".join(part for part in message.dedupe_key.split(":") if part)
+    return f"<{local}@claims-adjudication>"
 
 
 def smtp(settings: Settings) -> Sender:
@@ -46,6 +48,7 @@ def smtp(settings: Settings) -> Sender:
         email["To"] = message.recipient or ""
         email["Subject"] = message.subject
         email["Message-ID"] = message_id(message)
+        email["Date"] = formatdate(usegmt=True)
         email.set_content(message.body)
         try:
             with smtplib.SMTP(settings.smtp_host or "localhost", settings.smtp_port, timeout=10) as server:

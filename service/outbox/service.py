@@ -7,6 +7,7 @@ a retried request or a rerun job finds the message there already and writes noth
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -106,6 +107,14 @@ def at_opening(runtime: Runtime, day: dt.date) -> dt.datetime:
     return opens.astimezone(dt.UTC)
 
 
+SURVEY_LINK = re.compile(r"(/survey/)[A-Za-z0-9_-]+")
+
+
+def masked(text: str) -> str:
+    """A message as staff see it: a survey link's token hidden (only the customer may answer)."""
+    return SURVEY_LINK.sub(r"\1…", text)
+
+
 def messages_of(session: Session, claim: Claim) -> list[dict[str, Any]]:
     """A claim's messages, oldest first, as the claim's page and the API show them."""
     rows = session.scalars(select(Message).where(Message.claim_id == claim.id).order_by(Message.id))
@@ -117,7 +126,7 @@ def messages_of(session: Session, claim: Claim) -> list[dict[str, Any]]:
             "recipient": m.recipient,
             "lang": m.lang,
             "subject": m.subject,
-            "body": m.body,
+            "body": masked(m.body),
             "status": m.status,
             "attempts": m.attempts,
             "last_error": m.last_error,
@@ -168,8 +177,12 @@ def at_intake(runtime: Runtime, claim: Claim, book: Any) -> list[Message | Job]:
     """What a new claim sends and plans: the acknowledgement with the documents to send, and,
     if documents are owed, the reminder before their deadline and the check at it."""
     deadline = document_deadline(claim, book)
-    values = {"documents": missing_documents(claim, book) or "-", "document_deadline": deadline.isoformat()}
-    out: list[Message | Job] = [build(runtime, claim, "acknowledgement", values)]
+    missing = missing_documents(claim, book)
+    if missing:
+        values = {"documents": missing, "document_deadline": deadline.isoformat()}
+        out: list[Message | Job] = [build(runtime, claim, "acknowledgement", values)]
+    else:
+        out = [build(runtime, claim, "acknowledgement_complete", {}, about="")]
     if claim.status == "documents_pending":
         policy = runtime.settings.aftersales.documents
         remind = working_days_before(runtime.settings.calendar, deadline, policy.reminder_days_before)

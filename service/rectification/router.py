@@ -52,7 +52,7 @@ def close_rectification(
     who: Reader, rectification_id: RowId, body: ClosureIn, session: DbSession, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Close an item with the evidence it was put right (once)."""
-    item = service.close(session, service.get(session, rectification_id), body, who)
+    item = service.close(session, runtime, service.get(session, rectification_id), body, who)
     out = service.view(session, runtime, item)
     session.commit()
     return out

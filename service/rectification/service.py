@@ -10,12 +10,14 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.errors import Conflict, NotFound, Unprocessable
+from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.models.aftersales import Complaint, Rectification
 from service.models.claims import Claim
 from service.runtime import Runtime
 from service.schemas import Strict
-from service.security import Principal
+from service.security import MAY, Principal
+
+SUPERVISORS = (*MAY["supervise"], "admin")
 
 
 class RectificationIn(Strict):
@@ -78,6 +80,13 @@ def raise_notice(session: Session, runtime: Runtime, data: RectificationIn, who:
             raise NotFound(f"no claim {data.claim_number}", field="claim_number")
     if data.owner_team and data.owner_team not in runtime.assignment.policy.teams:
         raise Unprocessable(f"no team {data.owner_team!r} in the assignment file", field="owner_team")
+    people = {p.name for p in runtime.keys.values()}
+    if data.owner and data.owner not in people:
+        raise Unprocessable(f"nobody called {data.owner!r} has a key", field="owner")
+    if not (data.owner_team or data.owner or claim):
+        raise Unprocessable(
+            "name an owner team or person (or the claim whose team owns it)", field="owner_team"
+        )
     if data.deadline and data.deadline < _today(runtime):
         raise Unprocessable("the deadline is in the past", field="deadline")
     item = _open(
@@ -132,10 +141,22 @@ def get(session: Session, item_id: int) -> Rectification:
     return found
 
 
-def close(session: Session, item: Rectification, data: ClosureIn, who: Principal) -> Rectification:
-    """Close an item with its evidence (once)."""
+def close(
+    session: Session, runtime: Runtime, item: Rectification, data: ClosureIn, who: Principal
+) -> Rectification:
+    """Close an item with its evidence (once): its owner, a member of its team, or a supervisor."""
     if item.status == "closed":
         raise Conflict(f"rectification item {item.id} is closed already", state="closed")
+    members = (
+        runtime.assignment.members(item.owner_team)
+        if item.owner_team in runtime.assignment.policy.teams
+        else ()
+    )
+    if not (who.role in SUPERVISORS or who.name == item.owner or who.name in members):
+        owner = item.owner or item.owner_team or "nobody"
+        raise Forbidden(
+            f"item {item.id} belongs to {owner}: its owner, its team or a supervisor closes it", field="owner"
+        )
     item.status, item.evidence, item.closed_by = "closed", data.evidence, who.name
     item.closed_at = dt.datetime.now(dt.UTC)
     return item

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from service.deps import DbSession, From, RuntimeDep, To, require
+from service.deps import DbSession, From, RuntimeDep, To, period, require
 from service.errors import Unprocessable
 from service.reports import quality, service
 from service.reports.reserves import ReserveReport, reserves_report
@@ -56,6 +56,5 @@ def service_quality(
 ) -> dict[str, Any]:
     """Satisfaction, complaint handling, claim timeliness, document lapses and rectification on
     time: by month, by quarter, and by team, person or line."""
-    if end < start:
-        raise Unprocessable("'to' must not be before 'from'", field="to")
+    start, end = period(start, end)
     return quality.service_quality(session, runtime, start, end, by)

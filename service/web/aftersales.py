@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from service.complaints import service as complaints
-from service.complaints.schemas import CAUSES, ResolutionIn, ResponseIn
-from service.deps import DbSession, RowId, RuntimeDep
+from service.complaints.schemas import CAUSES, ComplaintIn, ResolutionIn, ResponseIn
+from service.deps import EARLIEST, LATEST, DbSession, RowId, RuntimeDep, period
+from service.errors import Unprocessable
 from service.rectification import service as rectification
-from service.rectification.service import ClosureIn
+from service.rectification.service import ClosureIn, RectificationIn
 from service.reports import quality
 from service.reports.render import sections
 from service.security import Principal
@@ -54,7 +55,10 @@ def rectifications_page(
     """Every rectification item, the earliest deadline first; overdue ones marked."""
     allow(who, "rectify")
     rows = rectification.listing(session, runtime, None, None)
-    return render(request, "rectifications.html", who, rows=rows, **nav(session, runtime, who))
+    teams = list(runtime.assignment.policy.teams)
+    return render(
+        request, "rectifications.html", who, rows=rows, team_names=teams, **nav(session, runtime, who)
+    )
 
 
 @router.get("/quality")
@@ -68,18 +72,22 @@ def quality_page(
     """The service-quality report (this month by default), as tables."""
     allow(who, "reports")
     today = dt.datetime.now(runtime.settings.zone).date()
-    first = _date(request.query_params.get("from")) or today.replace(day=1)
-    last = _date(request.query_params.get("to")) or today
-    report = quality.service_quality(session, runtime, first, max(first, last), by)
+    first = _date(request.query_params.get("from"), "from") or today.replace(day=1)
+    last = _date(request.query_params.get("to"), "to") or today
+    first, last = period(first, last)
+    report = quality.service_quality(session, runtime, first, last, by)
     tables = [(s.title, s.rows) for s in sections("service-quality", report)]
     return render(request, "quality.html", who, report=report, tables=tables, **nav(session, runtime, who))
 
 
-def _date(text: str | None) -> dt.date | None:
+def _date(text: str | None, name: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text) if text else None
+        day = dt.date.fromisoformat(text) if text else None
     except ValueError:
-        return None
+        raise Unprocessable(f"{name!r} is not a date (YYYY-MM-DD): {text!r}", field=name) from None
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise Unprocessable(f"{name!r} must be between {EARLIEST} and {LATEST}", field=name)
+    return day
 
 
 def _act(request: Request, session: Session, who: Principal, page: str, act: Callable[[], None]) -> Response:
@@ -128,13 +136,79 @@ def resolve(
 
 @router.post("/rectifications/{rectification_id}/closure", dependencies=[CsrfChecked])
 def close(
-    request: Request, who: Person, rectification_id: RowId, session: DbSession, evidence: Text
+    request: Request,
+    who: Person,
+    rectification_id: RowId,
+    session: DbSession,
+    runtime: RuntimeDep,
+    evidence: Text,
 ) -> Response:
     """Close a rectification item with its evidence."""
 
     def act() -> None:
         allow(who, "rectify")
         item = rectification.get(session, rectification_id)
-        rectification.close(session, item, ClosureIn(evidence=evidence), who)
+        rectification.close(session, runtime, item, ClosureIn(evidence=evidence), who)
+
+    return _act(request, session, who, "/app/rectifications", act)
+
+
+Optional = Annotated[str | None, Form(max_length=200)]
+
+
+@router.post("/complaints", dependencies=[CsrfChecked])
+def record_complaint(
+    request: Request,
+    who: Person,
+    session: DbSession,
+    runtime: RuntimeDep,
+    customer: Annotated[str, Form(max_length=200)],
+    channel: Annotated[str, Form(max_length=20)],
+    category: Annotated[str, Form(max_length=40)],
+    severity: Annotated[str, Form(max_length=10)],
+    text: Text,
+    claim_number: Optional = None,
+) -> Response:
+    """Record a complaint taken on the phone, at the counter or by letter."""
+
+    def act() -> None:
+        allow(who, "complain")
+        data = ComplaintIn(
+            customer=customer,
+            channel=channel,
+            category=category,
+            severity=severity,
+            text=text,
+            claim_number=claim_number or None,
+        )
+        complaints.receive(session, runtime, data, who)
+
+    return _act(request, session, who, "/app/complaints", act)
+
+
+@router.post("/rectifications", dependencies=[CsrfChecked])
+def raise_item(
+    request: Request,
+    who: Person,
+    session: DbSession,
+    runtime: RuntimeDep,
+    requirement: Text,
+    owner_team: Optional = None,
+    owner: Optional = None,
+    claim_number: Optional = None,
+    deadline: Optional = None,
+) -> Response:
+    """A supervisor's rectification notice."""
+
+    def act() -> None:
+        allow(who, "supervise")
+        data = RectificationIn(
+            requirement=requirement,
+            owner_team=owner_team or None,
+            owner=owner or None,
+            claim_number=claim_number or None,
+            deadline=deadline or None,
+        )
+        rectification.raise_notice(session, runtime, data, who)
 
     return _act(request, session, who, "/app/rectifications", act)

@@ -113,12 +113,22 @@ def render(
         today=dt.date.today().isoformat(),
         here=here,
         page_link=lambda **changes: page_link(request, **changes),
+        local=lambda iso: _local_time(request, iso),
         status_code=status,
         **context,
     )
     response = HTMLResponse(body, status_code=status, headers=HEADERS)
     sessions(request).write(response, session)
     return response
+
+
+def _local_time(request: Request, iso: str | None) -> str:
+    """An ISO moment as the office reads it: its date and time in the service's zone."""
+    if not iso:
+        return ""
+    moment = dt.datetime.fromisoformat(iso)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(request.app.state.runtime.settings.zone).strftime("%Y-%m-%d %H:%M")
 
 
 def refusal(exc: Exception) -> tuple[int, str]:
@@ -169,7 +179,8 @@ def install(app: FastAPI, key: bytes, secure: bool) -> None:
         api_answer = app.exception_handlers[kind]
 
         async def answer(request: Request, exc: Exception, api_answer: Any = api_answer) -> Response:
-            if not request.url.path.startswith("/app") or request.url.path.startswith("/app/static"):
+            path = request.url.path
+            if not path.startswith(("/app", "/survey")) or path.startswith("/app/static"):
                 return await api_answer(request, exc)
             status, message = refusal(exc)
             who = person_of(request, request.app.state.runtime)

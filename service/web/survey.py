@@ -34,10 +34,15 @@ def _find(db: Session, token: str) -> tuple[Survey | None, str]:
         return None, "unknown_link"
     expires = survey.expires_at if survey.expires_at.tzinfo else survey.expires_at.replace(tzinfo=dt.UTC)
     if survey.answered_at is not None:
-        return survey, "survey_answered"
+        return survey, "survey_already"
     if expires < dt.datetime.now(dt.UTC):
         return survey, "survey_expired"
     return survey, ""
+
+
+def _status(survey: Survey | None, problem: str) -> int:
+    # Unknown link 404, answered already 409, expired 410.
+    return 404 if survey is None else 409 if problem == "survey_already" else 410
 
 
 @router.get("/{token}")
@@ -48,7 +53,7 @@ def survey_page(token: Token, runtime: RuntimeDep, lang: str | None = None) -> H
         claim = db.get(Claim, survey.claim_id) if survey else None
         shown = lang if lang in ("zh-CN", "en") else (claim.language if claim else "zh-CN")
         if problem:
-            return _page(shown, 404 if survey is None else 410, problem=problem)
+            return _page(shown, _status(survey, problem), problem=problem)
         return _page(shown, claim_number=claim.claim_number, token=token)
 
 
@@ -65,9 +70,7 @@ def answer(
     with runtime.sessions() as db:
         survey, problem = _find(db, token)
         if problem:
-            return _page(
-                lang, 404 if survey is None else 409 if problem == "survey_answered" else 410, problem=problem
-            )
+            return _page(lang, _status(survey, problem), problem=problem)
         survey.rating, survey.comment, survey.answered_at = (
             rating,
             comment.strip() or None,

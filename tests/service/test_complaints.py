@@ -141,3 +141,39 @@ def test_an_upheld_complaint_and_a_low_rating_open_rectification_items_that_clos
     assert [i["id"] for i in late] == [raised["id"]]
     tracking = flow.call("analyst", "GET", "/v1/rectifications/tracking")["by"]
     assert tracking["team:motor-claims"]["overdue"] >= 1 and tracking["source:complaint"]["on_time"] >= 1
+
+
+def test_report_periods_outside_the_calendar_or_over_three_years_are_refused(flow):
+    for query in (
+        "from=0001-01-01&to=0001-01-01",
+        "from=1900-01-01&to=9999-12-31",
+        "from=2020-01-01&to=2026-01-01",
+    ):
+        for path in ("/v1/reports/service-quality", "/v1/complaints/statistics"):
+            refused = flow.call("analyst", "GET", f"{path}?{query}", expect=422)
+            assert refused["status"] == 422, refused
+
+
+def test_rectification_owners_must_exist_and_only_they_their_team_or_a_supervisor_close(flow):
+    unknown = flow.call(
+        "analyst", "POST", "/v1/rectifications", {"requirement": "x", "owner": "nobody"}, expect=422
+    )
+    assert unknown["field"] == "owner"
+    assert (
+        flow.call("analyst", "POST", "/v1/rectifications", {"requirement": "x"}, expect=422)["field"]
+        == "owner_team"
+    )
+    item = flow.call(
+        "analyst", "POST", "/v1/rectifications", {"requirement": "x", "owner": "chen.jing"}, expect=201
+    )
+    path = f"/v1/rectifications/{item['id']}/closure"
+    assert flow.call("investigator", "POST", path, {"evidence": "not mine"}, expect=403)["field"] == "owner"
+    assert flow.call("specialist2", "POST", path, {"evidence": "done"})["status"] == "closed"
+
+
+def test_a_blank_claim_number_is_none_and_a_lower_case_one_is_found(flow):
+    n = flow.report()["claim_number"]
+    blank = flow.call("claims_system", "POST", "/v1/complaints", _body(claim_number=""), expect=201)
+    assert blank["claim_number"] is None
+    lower = flow.call("claims_system", "POST", "/v1/complaints", _body(claim_number=n.lower()), expect=201)
+    assert lower["claim_number"] == n

@@ -84,7 +84,8 @@ def test_following_the_links_from_claim_to_claim_operations_gets_no_server_error
             key = (case.operation.label, response.status_code)
             calls[key] = calls.get(key, 0) + 1
 
-    examples = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "25"))
+    # The walk picks among every operation: enough steps that its links reach real claims.
+    examples = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "60"))
     Walk.run(settings=settings(max_examples=examples, stateful_step_count=8, **FUZZ))
     on_claims = {
         op for (op, status) in calls if op.startswith(("GET", "POST", "PATCH")) and "{claim_number}" in op

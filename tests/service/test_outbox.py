@@ -111,8 +111,14 @@ def claim_id(client, number: str) -> int:
 
 
 def _survey_link(flow: Flow, number: str) -> str:
-    (invite,) = [m for m in _messages(flow, number) if m["event"] == "survey_invitation"]
-    return re.search(r"http://[^ )（]+/survey/[A-Za-z0-9_-]+", invite["body"]).group(0)
+    """The link as the customer got it (staff see it with its token hidden)."""
+    (shown,) = [m for m in _messages(flow, number) if m["event"] == "survey_invitation"]
+    assert re.search(r"/survey/…", shown["body"]) and not re.search(
+        r"/survey/[A-Za-z0-9_-]{16,}", shown["body"]
+    )
+    with flow.client.app.state.runtime.readers() as session:
+        body = session.get(Message, shown["id"]).body
+    return re.search(r"http://[^ )（]+/survey/[A-Za-z0-9_-]+", body).group(0)
 
 
 def test_the_survey_link_takes_one_answer_and_refuses_a_second_or_a_late_one(client, flow):
@@ -260,3 +266,24 @@ def test_a_low_rating_opens_a_rectification_item_for_the_claims_team(client, flo
         if i["claim_number"] == claim["claim_number"]
     ]
     assert len(items) == 1 and items[0]["source"] == "survey" and "rated" in items[0]["requirement"]
+
+
+def test_an_email_has_a_date_and_a_well_formed_message_id(client, flow, smtp):
+    inbox, port = smtp
+    n = flow.report(contact_email="d@example.com")["claim_number"]
+    worker.deliver(client.app.state.runtime, _senders(client, port))
+    (mail,) = [m for m in inbox.mails if n in m["Subject"]]
+    assert mail["Date"] and re.fullmatch(
+        r"<[A-Za-z0-9._-]+[A-Za-z0-9]@claims-adjudication>", mail["Message-ID"]
+    )
+
+
+def test_a_claim_that_owes_no_documents_gets_an_acknowledgement_without_a_list(flow):
+    n = flow.report(contact_email="e@example.com", facts={"driver_intoxicated": True})["claim_number"]
+    (ack,) = _messages(flow, n)
+    assert ack["event"] == "acknowledgement_complete" and "：-" not in ack["body"]
+
+
+def test_survey_pages_answer_bad_links_and_bad_answers_as_pages(client):
+    short = client.get("/survey/short")
+    assert short.status_code == 422 and short.headers["content-type"].startswith("text/html")

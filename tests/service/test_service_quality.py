@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 
 from typer.testing import CliRunner
 
 from service.cli import app
 from service.outbox import worker
 from tests.service.conftest import Flow
+from tests.service.test_outbox import _survey_link
 
 LATER = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
 
@@ -24,12 +24,7 @@ def _paid(flow: Flow) -> dict:
 
 
 def _survey_path(flow: Flow, number: str) -> str:
-    (invite,) = [
-        m
-        for m in flow.call("analyst", "GET", f"/v1/claims/{number}/messages")
-        if m["event"] == "survey_invitation"
-    ]
-    return re.search(r"/survey/[A-Za-z0-9_-]+", invite["body"]).group(0)
+    return _survey_link(flow, number).split("8000", 1)[1]
 
 
 def test_the_service_quality_figures_match_a_hand_count(client, flow):
@@ -114,5 +109,20 @@ def test_the_report_command_prints_service_quality_in_every_format(tmp_path, mon
         assert wrong.exit_code == 2 and "Traceback" not in wrong.output
         bad = runner.invoke(app, ["report", "service-quality", "--from", "soon"])
         assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_commands_on_a_data_folder_without_a_database_say_so_in_one_line(tmp_path, monkeypatch):
+    from service.config import get_settings
+
+    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "fresh"))
+    get_settings.cache_clear()
+    try:
+        for args in (["worker", "--once"], ["report", "service-quality"], ["sla", "refresh"]):
+            answer = CliRunner().invoke(app, args)
+            assert answer.exit_code == 2 and "no database" in answer.output, (args, answer.output)
+            assert len(answer.output.strip().splitlines()) == 1
+        assert not (tmp_path / "fresh" / "claims.db").exists()  # nothing left behind
     finally:
         get_settings.cache_clear()

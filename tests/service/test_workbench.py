@@ -246,5 +246,5 @@ def test_the_after_sales_pages_answer_complaints_close_items_and_show_quality(cl
     assert flow.call("analyst", "GET", "/v1/rectifications?status=closed")[0]["evidence"] == "rule changed"
     analyst = Browser(client, "analyst")
     quality_page = analyst.get("/app/quality?by=line")
-    assert "Monthly" in quality_page and "Quarterly summary" in quality_page
+    assert "按月" in quality_page and "季度汇总" in quality_page and "按险种" in quality_page
     specialist.get("/app/quality", expect=403)
