@@ -186,6 +186,9 @@ class ClaimDetail(ClaimSummary):
     reserve_history: list[Move]
     payee_account: str
     payee_verified: bool
+    contact_email: str | None = Field(description="where the customer's messages go (email)")
+    contact_phone: str | None = Field(description="or their phone (SMS)")
+    language: str = Field(description="the customer's language: zh-CN or en")
     external_reference: str | None
     rulebook: str | None
     adjudication: Adjudication | None

@@ -179,6 +179,9 @@ def detail(
         ],
         "payee_account": claim.payee_account,
         "payee_verified": claim.payee_verified,
+        "contact_email": claim.contact_email,
+        "contact_phone": claim.contact_phone,
+        "language": claim.language or "zh-CN",
         "external_reference": claim.external_reference,
         "rulebook": claim.rulebook,
         "adjudication": None
