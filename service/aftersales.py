@@ -81,8 +81,9 @@ class Documents(_Strict):
 
 
 class Complaints(_Strict):
-    """A complaint's first-response minutes and resolution working days per severity."""
+    """Who answers complaints, their first-response minutes and resolution working days."""
 
+    team: str = Field(min_length=1, max_length=40)
     first_response_minutes: int = Field(ge=1, le=24 * 60)
     resolution_working_days: dict[Literal["low", "medium", "high"], int]
     escalate_at: float = Field(gt=0, le=1)

@@ -189,6 +189,13 @@ class Settings(BaseSettings):
         return assignment.load(self.assignment_file)
 
     @model_validator(mode="after")
+    def _complaints_team_exists(self) -> Settings:
+        team = self.aftersales.complaints.team
+        if team not in self.assignment.policy.teams:
+            raise ValueError(f"aftersales_file: complaints.team {team!r} is no team of the assignment file")
+        return self
+
+    @model_validator(mode="after")
     def _production_needs_real_parts(self) -> Settings:
         if self.environment == "production":
             if self.resolved_database_url.startswith("sqlite"):

@@ -122,7 +122,7 @@ def decide(
         reasons=reasons,
         request_id=request_id,
     )
-    outbox.decided(session, runtime, claim, reasons)
+    outbox.decided(session, runtime, claim, reasons, request_id)
     return claim
 
 

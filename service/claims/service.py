@@ -166,9 +166,9 @@ def report(
         request_id=request_id,
     )
     adjudication = record_assessment(session, runtime, claim, assessment, request_id=request_id)
+    outgoing = outbox.at_intake(session, runtime, claim, assessment.book, request_id)  # acknowledgement, jobs
     # The claim, its events, its records and any investigation: one INSERT each, the claim first.
     records = sorted((o for o in session.new if isinstance(o, DecisionRecord)), key=lambda r: r.seq)
-    outgoing = outbox.at_intake(runtime, claim, assessment.book)  # the acknowledgement, the reminders
     insert_built(session, [claim, *claim.events, *records, *claim.investigations, *outgoing])
     return claim, adjudication
 
@@ -327,7 +327,10 @@ def check_document(
     if data.status == "rejected":
         label = outbox.label_of(decided_by(session, runtime, claim), document.doc_type, claim.language)
         values = {"document": label, "reason": data.reason}
-        outbox.notify(session, runtime, claim, "document_rejected", values, about=str(document.id))
+        about = str(document.id)
+        outbox.notify(
+            session, runtime, claim, "document_rejected", values, about=about, request_id=request_id
+        )
     _follow_documents(session, runtime, claim, who, request_id)
     return document
 

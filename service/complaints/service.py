@@ -29,24 +29,30 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def clocks(runtime: Runtime, received: dt.datetime, severity: str) -> tuple[dt.datetime, dt.datetime]:
+def clocks(
+    runtime: Runtime, received: dt.datetime, severity: str, channel: str = "hotline"
+) -> tuple[dt.datetime, dt.datetime]:
     """When the first response and the resolution are due for a complaint received at a moment.
 
-    The first response counts minutes of service hours on working days; the resolution is due
-    at the close of the working day so many working days after the day it was received.
+    The first response counts minutes of service hours on working days (an email's, the
+    policy's email reply days instead); the resolution is due at the close of the working day
+    so many working days after the day it was received.
     """
     settings, policy = runtime.settings, runtime.settings.aftersales
-    first = aftersales.service_minutes_later(
-        received,
-        policy.complaints.first_response_minutes,
-        settings.calendar,
-        policy.service_hours,
-        settings.zone,
-    )
     local_day = received.astimezone(settings.zone).date()
-    last_day = settings.calendar.add(local_day, policy.complaints.resolution_working_days[severity])
-    closes = dt.datetime.combine(last_day, policy.service_hours.end, settings.zone).astimezone(dt.UTC)
-    return first, closes
+
+    def closing(days: int) -> dt.datetime:
+        last_day = settings.calendar.add(local_day, days)
+        return dt.datetime.combine(last_day, policy.service_hours.end, settings.zone).astimezone(dt.UTC)
+
+    if channel == "email":
+        first = closing(policy.email_reply_days)
+    else:
+        minutes = policy.complaints.first_response_minutes
+        first = aftersales.service_minutes_later(
+            received, minutes, settings.calendar, policy.service_hours, settings.zone
+        )
+    return first, closing(policy.complaints.resolution_working_days[severity])
 
 
 def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principal) -> Complaint:
@@ -57,7 +63,7 @@ def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principa
         if claim is None:
             raise NotFound(f"no claim {data.claim_number}", field="claim_number")
     now = _now()
-    first, resolution = clocks(runtime, now, data.severity)
+    first, resolution = clocks(runtime, now, data.severity, data.channel)
     complaint = Complaint(
         channel=data.channel,
         customer=data.customer,
@@ -67,6 +73,7 @@ def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principa
         severity=data.severity,
         text=data.text,
         status="open",
+        team=runtime.settings.aftersales.complaints.team,
         received_by=who.name,
         received_at=now,
         first_response_due=first,
@@ -75,17 +82,18 @@ def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principa
     session.add(complaint)
     session.flush()
     share = runtime.settings.aftersales.complaints.escalate_at
-    session.add(
-        Job(
-            kind="complaint_escalation",
-            claim_id=None,
-            dedupe_key=f"complaint:{complaint.id}:escalation",
-            due_at=now + (first - now) * share,
-            status="pending",
-            attempts=0,
-            payload={"complaint_id": complaint.id},
+    for clock, due in (("first_response", first), ("resolution", resolution)):
+        session.add(
+            Job(
+                kind="complaint_escalation",
+                claim_id=None,
+                dedupe_key=f"complaint:{complaint.id}:escalation:{clock}",
+                due_at=now + (due - now) * share,
+                status="pending",
+                attempts=0,
+                payload={"complaint_id": complaint.id, "clock": clock},
+            )
         )
-    )
     if claim is not None:
         audit.by_person(
             session,
@@ -143,10 +151,13 @@ def resolve(
     return complaint
 
 
-def escalate(session: Session, complaint_id: int) -> None:
-    """The escalation job: a complaint still without its response is marked escalated."""
+def escalate(session: Session, complaint_id: int, clock: str = "first_response") -> None:
+    """The escalation job: a complaint near its clock's end and not past that step is marked."""
     complaint = session.get(Complaint, complaint_id)
-    if complaint is not None and complaint.status == "open" and complaint.escalated_at is None:
+    if complaint is None or complaint.escalated_at is not None:
+        return
+    behind = complaint.status == "open" if clock == "first_response" else complaint.status != "resolved"
+    if behind:
         complaint.escalated_at = _now()
 
 
@@ -178,6 +189,7 @@ def view(session: Session, complaint: Complaint, now: dt.datetime | None = None)
         "severity": complaint.severity,
         "text": complaint.text,
         "status": complaint.status,
+        "team": complaint.team,
         "received_by": complaint.received_by,
         "received_at": _utc(complaint.received_at).isoformat(),
         "escalated": complaint.escalated_at is not None,

@@ -83,6 +83,7 @@ class Complaint(Base):
     severity: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(15), index=True)  # open | responded | resolved
+    team: Mapped[str | None] = mapped_column(String(40))
     received_by: Mapped[str] = mapped_column(String(80))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     first_response_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

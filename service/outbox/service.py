@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import audit
 from service.models.aftersales import Job, Message
 from service.models.claims import Claim
 from service.runtime import Runtime
@@ -80,14 +81,40 @@ def _absent(session: Session, model: type, key: str) -> bool:
 
 
 def notify(
-    session: Session, runtime: Runtime, claim: Claim, event: str, values: dict[str, Any], about: str = ""
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    event: str,
+    values: dict[str, Any],
+    about: str = "",
+    request_id: str | None = None,
 ) -> Message | None:
     """Queue an event's message to the customer, once (None if it was queued before)."""
     message = build(runtime, claim, event, values, about)
     if not _absent(session, Message, message.dedupe_key):
         return None
     session.add(message)
+    record(session, claim, message, request_id)
     return message
+
+
+def record(session: Session, claim: Claim, message: Message, request_id: str | None = None) -> None:
+    """Keep a message in the claim's decision records: what was sent, on which channel."""
+    audit.record(
+        session,
+        claim,
+        kind="message",
+        actor_type="system",
+        actor="outbox",
+        outcome={
+            "event": message.event,
+            "channel": message.channel,
+            "status": message.status,
+            "subject": message.subject,
+            "key": message.dedupe_key,
+        },
+        request_id=request_id,
+    )
 
 
 def schedule(
@@ -173,9 +200,12 @@ def working_days_before(calendar: Any, day: dt.date, days: int) -> dt.date:
     return day
 
 
-def at_intake(runtime: Runtime, claim: Claim, book: Any) -> list[Message | Job]:
+def at_intake(
+    session: Session, runtime: Runtime, claim: Claim, book: Any, request_id: str | None = None
+) -> list[Message | Job]:
     """What a new claim sends and plans: the acknowledgement with the documents to send, and,
-    if documents are owed, the reminder before their deadline and the check at it."""
+    if documents are owed, the reminder before their deadline and the check at it (returned to
+    be written with the claim; the acknowledgement's record is added to its chain)."""
     deadline = document_deadline(claim, book)
     missing = missing_documents(claim, book)
     if missing:
@@ -183,6 +213,7 @@ def at_intake(runtime: Runtime, claim: Claim, book: Any) -> list[Message | Job]:
         out: list[Message | Job] = [build(runtime, claim, "acknowledgement", values)]
     else:
         out = [build(runtime, claim, "acknowledgement_complete", {}, about="")]
+    record(session, claim, out[0], request_id)
     if claim.status == "documents_pending":
         policy = runtime.settings.aftersales.documents
         remind = working_days_before(runtime.settings.calendar, deadline, policy.reminder_days_before)
@@ -198,22 +229,30 @@ def after_service(session: Session, runtime: Runtime, claim: Claim, ending: str)
         schedule(session, claim, "survey", _now() + dt.timedelta(hours=survey.delay_hours))
 
 
-def decided(session: Session, runtime: Runtime, claim: Claim, reasons: list[dict[str, Any]]) -> None:
+def decided(
+    session: Session,
+    runtime: Runtime,
+    claim: Claim,
+    reasons: list[dict[str, Any]],
+    request_id: str | None = None,
+) -> None:
     """The decision letter: the approval with its amount, or the denial with each reason's text."""
     lang = claim.language or "zh-CN"
     if claim.status == "approved":
-        notify(session, runtime, claim, "approval", {"amount": claim.approved_amount})
+        notify(session, runtime, claim, "approval", {"amount": claim.approved_amount}, request_id=request_id)
         return
     texts = [(r.get("customer") or {}).get(lang) or r["code"] for r in reasons]
-    notify(session, runtime, claim, "denial", {"reasons": " ".join(texts)})
+    notify(session, runtime, claim, "denial", {"reasons": " ".join(texts)}, request_id=request_id)
     after_service(session, runtime, claim, "denied")
 
 
-def paid(session: Session, runtime: Runtime, claim: Claim, payment: Any) -> None:
+def paid(
+    session: Session, runtime: Runtime, claim: Claim, payment: Any, request_id: str | None = None
+) -> None:
     """The payment notice; the survey once the claim is paid in full."""
     methods = {"bank_transfer": ("银行转账", "bank transfer"), "cheque": ("支票", "cheque")}
     method = methods.get(payment.method, (payment.method, payment.method))[0 if claim.language != "en" else 1]
     values = {"amount": payment.amount, "method": method, "reference": payment.reference}
-    notify(session, runtime, claim, "payment", values, about=payment.reference)
+    notify(session, runtime, claim, "payment", values, about=payment.reference, request_id=request_id)
     if claim.status == "paid":
         after_service(session, runtime, claim, "paid")

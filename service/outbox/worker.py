@@ -130,7 +130,7 @@ def _survey(session: Session, runtime: Runtime, claim: Claim, job: Job) -> None:
 
 
 def _escalation(session: Session, runtime: Runtime, claim: Claim | None, job: Job) -> None:
-    complaints.escalate(session, int(job.payload["complaint_id"]))
+    complaints.escalate(session, int(job.payload["complaint_id"]), job.payload.get("clock", "first_response"))
 
 
 HANDLERS: dict[str, Callable[[Session, Runtime, Any, Job], None]] = {

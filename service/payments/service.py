@@ -107,6 +107,6 @@ def pay(
         amount=amount,
         request_id=request_id,
     )
-    outbox.paid(session, runtime, claim, payment)
+    outbox.paid(session, runtime, claim, payment, request_id)
     session.flush()
     return payment

@@ -91,7 +91,8 @@ def test_a_deleted_chain_is_caught(flow, client, backend):
         )
         problems = _problems(session, claim["claim_number"])
         session.rollback()
-    assert problems == [f"the chain has no records but the claim's head is record {2}: cut off"]
+    # reported, adjudication and the acknowledgement's message: the head is record 3
+    assert problems == [f"the chain has no records but the claim's head is record {3}: cut off"]
 
 
 def test_a_chain_rewritten_and_rehashed_is_caught_by_its_seal(flow, keyed, backend):

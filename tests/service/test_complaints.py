@@ -177,3 +177,19 @@ def test_a_blank_claim_number_is_none_and_a_lower_case_one_is_found(flow):
     assert blank["claim_number"] is None
     lower = flow.call("claims_system", "POST", "/v1/complaints", _body(claim_number=n.lower()), expect=201)
     assert lower["claim_number"] == n
+
+
+def test_an_email_is_answered_within_the_email_reply_days_and_goes_to_the_complaints_team(client, flow):
+    runtime = client.app.state.runtime
+    received = dt.datetime(2026, 12, 4, 10, 0, tzinfo=ZONE)  # a Friday
+    first, _ = complaints.clocks(runtime, received, "low", "email")
+    assert first == dt.datetime(2026, 12, 7, 17, 30, tzinfo=ZONE)  # one working day: Monday's close
+    made = flow.call("claims_system", "POST", "/v1/complaints", _body(channel="email"), expect=201)
+    assert made["team"] == "complaints"
+
+
+def test_a_complaint_answered_but_not_resolved_near_its_deadline_is_escalated(client, flow):
+    made = flow.call("claims_system", "POST", "/v1/complaints", _body(), expect=201)
+    flow.call("specialist", "POST", f"/v1/complaints/{made['id']}/response", {"text": "on it"})
+    worker.run_jobs(client.app.state.runtime, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    assert flow.call("analyst", "GET", f"/v1/complaints/{made['id']}")["escalated"] is True

@@ -45,7 +45,7 @@ def test_illegal_moves_over_http_change_nothing(flow):
     )
     _expect_409(flow, "claims_system", "POST", f"/v1/claims/{n}/close", None, "documents_pending")
     records = flow.call("analyst", "GET", f"/v1/claims/{n}/decisions")
-    assert [r["kind"] for r in records] == ["reported", "adjudication"]
+    assert [r["kind"] for r in records] == ["reported", "adjudication", "message"]  # refusals write nothing
 
     approved = flow.approved_claim()
     m = approved["claim_number"]

@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(10), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("status", sa.String(15), nullable=False),
+        sa.Column("team", sa.String(40), nullable=True),
         sa.Column("received_by", sa.String(80), nullable=False),
         sa.Column("received_at", NOW, nullable=False),
         sa.Column("first_response_due", NOW, nullable=False),
