@@ -148,6 +148,33 @@ class Policy(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    def first_response_due(
+        self, received: dt.datetime, channel: str, calendar: Calendar, zone: dt.tzinfo
+    ) -> dt.datetime:
+        """When a complaint's first response is due: service minutes, or an email's reply days."""
+        if channel == "email":
+            return self._closing(received, self.email_reply_days, calendar, zone)
+        minutes = self.complaints.first_response_minutes
+        return service_minutes_later(received, minutes, calendar, self.service_hours, zone)
+
+    def resolution_due(
+        self, received: dt.datetime, severity: str, calendar: Calendar, zone: dt.tzinfo
+    ) -> dt.datetime:
+        """When a complaint's resolution is due: the close of its severity's last working day."""
+        return self._closing(received, self.complaints.resolution_working_days[severity], calendar, zone)
+
+    def _closing(self, received: dt.datetime, days: int, calendar: Calendar, zone: dt.tzinfo) -> dt.datetime:
+        last_day = calendar.add(received.astimezone(zone).date(), days)
+        return dt.datetime.combine(last_day, self.service_hours.end, zone).astimezone(dt.UTC)
+
+    def reminder_day(self, deadline: dt.date, calendar: Calendar) -> dt.date:
+        """The day of the document reminder: so many working days before the deadline."""
+        day, left = deadline, self.documents.reminder_days_before
+        while left > 0:
+            day -= dt.timedelta(days=1)
+            left -= calendar.is_working_day(day)
+        return day
+
     def render(self, event: str, lang: str, values: dict[str, Any]) -> tuple[str, str]:
         """The subject and body of an event's message in a language, filled in."""
         template = self.messages[event]
@@ -162,18 +189,57 @@ def _placeholders(text: str) -> set[str] | None:
         return None
 
 
-def load(path: Path | None = None) -> Policy:
-    """Read and check an after-sales policy file (the shipped one by default)."""
-    source = path or SHIPPED
+def _read(source: Path) -> Any:
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        return yaml.safe_load(source.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise AftersalesError(f"{source}: {exc}") from None
+
+
+def load(path: Path | None = None) -> Policy:
+    """Read and check an after-sales policy file (the shipped one by default), and run its test
+    table (`NAME.tests.yaml` beside it) if it has one: a policy whose table fails is refused."""
+    source = path or SHIPPED
     try:
-        return Policy.model_validate(raw)
+        policy = Policy.model_validate(_read(source))
     except ValidationError as exc:
         lines = [f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()]
         raise AftersalesError(f"{source}: " + "; ".join(lines)) from None
+    table = source.with_name(source.name.removesuffix(".yaml") + ".tests.yaml")
+    if table.exists():
+        failures = check(policy, _read(table) or {})
+        if failures:
+            raise AftersalesError(f"{table}: " + "; ".join(failures))
+    return policy
+
+
+def check(policy: Policy, table: dict[str, Any]) -> list[str]:
+    """Run a test table against a policy; return each case that does not hold."""
+    from zoneinfo import ZoneInfo
+
+    calendar = Calendar(table.get("calendar", "CN"))
+    zone = ZoneInfo(table.get("zone", "Asia/Shanghai"))
+    moment = lambda text: dt.datetime.fromisoformat(str(text))  # noqa: E731
+    failures = []
+    for i, case in enumerate(table.get("first_response", [])):
+        got = policy.first_response_due(
+            moment(case["received"]), case.get("channel", "hotline"), calendar, zone
+        )
+        if got != moment(case["due"]):
+            failures.append(
+                f"first_response.{i}: due {got.astimezone(zone).isoformat()}, the table says {case['due']}"
+            )
+    for i, case in enumerate(table.get("resolution", [])):
+        got = policy.resolution_due(moment(case["received"]), case["severity"], calendar, zone)
+        if got != moment(case["due"]):
+            failures.append(
+                f"resolution.{i}: due {got.astimezone(zone).isoformat()}, the table says {case['due']}"
+            )
+    for i, case in enumerate(table.get("reminder", [])):
+        got = policy.reminder_day(dt.date.fromisoformat(str(case["deadline"])), calendar)
+        if got.isoformat() != str(case["reminder"]):
+            failures.append(f"reminder.{i}: {got}, the table says {case['reminder']}")
+    return failures
 
 
 def service_minutes_later(

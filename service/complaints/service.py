@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import aftersales, audit
+from service import audit
 from service.complaints.schemas import ComplaintIn, ResolutionIn, ResponseIn
 from service.errors import Conflict, NotFound
 from service.models.aftersales import Complaint, Job
@@ -32,27 +32,12 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 def clocks(
     runtime: Runtime, received: dt.datetime, severity: str, channel: str = "hotline"
 ) -> tuple[dt.datetime, dt.datetime]:
-    """When the first response and the resolution are due for a complaint received at a moment.
-
-    The first response counts minutes of service hours on working days (an email's, the
-    policy's email reply days instead); the resolution is due at the close of the working day
-    so many working days after the day it was received.
-    """
+    """When the first response and the resolution are due for a complaint received at a moment."""
     settings, policy = runtime.settings, runtime.settings.aftersales
-    local_day = received.astimezone(settings.zone).date()
-
-    def closing(days: int) -> dt.datetime:
-        last_day = settings.calendar.add(local_day, days)
-        return dt.datetime.combine(last_day, policy.service_hours.end, settings.zone).astimezone(dt.UTC)
-
-    if channel == "email":
-        first = closing(policy.email_reply_days)
-    else:
-        minutes = policy.complaints.first_response_minutes
-        first = aftersales.service_minutes_later(
-            received, minutes, settings.calendar, policy.service_hours, settings.zone
-        )
-    return first, closing(policy.complaints.resolution_working_days[severity])
+    return (
+        policy.first_response_due(received, channel, settings.calendar, settings.zone),
+        policy.resolution_due(received, severity, settings.calendar, settings.zone),
+    )
 
 
 def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principal) -> Complaint:

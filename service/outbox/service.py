@@ -192,14 +192,6 @@ def missing_documents(claim: Claim, book: Any) -> str:
     return ("、" if lang == "zh-CN" else ", ").join(names)
 
 
-def working_days_before(calendar: Any, day: dt.date, days: int) -> dt.date:
-    """The working day `days` working days before `day` (a holiday week is stepped over)."""
-    while days > 0:
-        day -= dt.timedelta(days=1)
-        days -= calendar.is_working_day(day)
-    return day
-
-
 def at_intake(
     session: Session, runtime: Runtime, claim: Claim, book: Any, request_id: str | None = None
 ) -> list[Message | Job]:
@@ -215,8 +207,7 @@ def at_intake(
         out = [build(runtime, claim, "acknowledgement_complete", {}, about="")]
     record(session, claim, out[0], request_id)
     if claim.status == "documents_pending":
-        policy = runtime.settings.aftersales.documents
-        remind = working_days_before(runtime.settings.calendar, deadline, policy.reminder_days_before)
+        remind = runtime.settings.aftersales.reminder_day(deadline, runtime.settings.calendar)
         out.append(plan("document_reminder", claim, at_opening(runtime, max(remind, claim.report_date))))
         out.append(plan("document_deadline", claim, at_opening(runtime, deadline + dt.timedelta(days=1))))
     return out

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from service import aftersales
 from service.config import Settings
-from service.outbox.service import working_days_before
 from service.sla import Calendar
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -40,7 +39,7 @@ def test_a_complaint_first_response_counts_only_service_minutes(received, due):
 def test_a_reminder_five_working_days_before_a_deadline_after_national_day_steps_over_the_week():
     # Back from Monday 12 October: Saturday 10th (a make-up working day), 9th, 8th, then over
     # the week off to 30 and 29 September.
-    assert working_days_before(CN, dt.date(2026, 10, 12), 5) == dt.date(2026, 9, 29)
+    assert POLICY.reminder_day(dt.date(2026, 10, 12), CN) == dt.date(2026, 9, 29)
 
 
 def test_a_template_with_a_placeholder_its_event_lacks_is_refused_naming_it(tmp_path):
@@ -59,3 +58,17 @@ def test_every_event_has_both_languages_and_renders():
         for lang in aftersales.LANGS:
             subject, body = POLICY.render(event, lang, {n: f"<{n}>" for n in names})
             assert subject and "{" not in body
+
+
+def test_a_policy_whose_test_table_fails_is_refused_naming_the_case(tmp_path):
+    changed = aftersales.SHIPPED.read_text(encoding="utf-8").replace(
+        "first_response_minutes: 30", "first_response_minutes: 60"
+    )
+    (tmp_path / "aftersales.yaml").write_text(changed, encoding="utf-8")
+    table = aftersales.SHIPPED.with_name("aftersales.tests.yaml").read_text(encoding="utf-8")
+    (tmp_path / "aftersales.tests.yaml").write_text(table, encoding="utf-8")
+    with pytest.raises(aftersales.AftersalesError) as refused:
+        aftersales.load(tmp_path / "aftersales.yaml")
+    assert "first_response.0: due 2026-12-02T11:00:00+08:00, the table says 2026-12-02T10:30:00+08:00" in str(
+        refused.value
+    )
