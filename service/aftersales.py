@@ -108,7 +108,7 @@ class Rectification(_Strict):
     """A rectification item's default deadline, and what opens one without a supervisor."""
 
     default_working_days: int = Field(ge=1, le=120)
-    open_on: tuple[Literal["upheld_complaint", "low_rating"], ...] = ()
+    open_on: tuple[Literal["upheld_complaint", "low_rating", "sla_breach"], ...] = ()
     low_rating_at_most: int = Field(default=2, ge=1, le=4)
 
 

@@ -424,8 +424,11 @@ def worker(
 
     with _runtime(_settings()) as rt:
         if once:
-            jobs, sent = loop.run_jobs(rt), loop.deliver(rt)
-            console.print(f"{jobs} jobs run, {sent} messages delivered (failures are kept on each message)")
+            opened, jobs, sent = loop.sweep(rt), loop.run_jobs(rt), loop.deliver(rt)
+            console.print(
+                f"{jobs} jobs run, {sent} messages delivered (failures are kept on each message), "
+                f"{opened} rectification items opened for SLA breaches"
+            )
             return
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from service.models.aftersales import Job, Message, Survey
 from service.models.claims import Claim
 from service.outbox import delivery
 from service.outbox import service as outbox
+from service.rectification import service as rectification
 from service.runtime import Runtime
 from service.security import hash_key
 
@@ -225,11 +227,27 @@ def deliver(runtime: Runtime, senders: dict[str, delivery.Sender] | None = None,
     return sent
 
 
+def sweep(runtime: Runtime) -> int:
+    """The periodic checks: a rectification item for each claim newly past an SLA deadline."""
+    today = dt.datetime.now(runtime.settings.zone).date()
+    with runtime.sessions() as session:
+        opened = rectification.sweep_breaches(session, runtime, today)
+        session.commit()
+    return opened
+
+
+SWEEP_SECONDS = 60.0
+
+
 def run(runtime: Runtime, stop: threading.Event, interval: float = 1.0) -> None:
     """Run jobs and deliver messages until `stop` is set; sleep `interval` when there is nothing."""
     senders = delivery.senders(runtime.settings)
+    swept = 0.0
     while not stop.is_set():
         try:
+            if time.monotonic() - swept >= SWEEP_SECONDS:
+                sweep(runtime)
+                swept = time.monotonic()
             busy = run_jobs(runtime) + deliver(runtime, senders)
         except Exception:  # the database went away for a moment: try again next round
             log.exception("worker round failed")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.lifecycle import LIVE
 from service.models.aftersales import Complaint, Rectification
 from service.models.claims import Claim
 from service.runtime import Runtime
@@ -131,6 +132,30 @@ def on_rating(session: Session, runtime: Runtime, claim: Claim, rating: int) -> 
             opened_by="aftersales-policy",
             claim=claim,
         )
+
+
+def sweep_breaches(session: Session, runtime: Runtime, today: dt.date) -> int:
+    """Open one item for each open claim past an SLA deadline that has none yet (if the policy
+    says so); return how many. Claims another worker is sweeping are skipped, not waited for."""
+    if "sla_breach" not in runtime.settings.aftersales.rectification.open_on:
+        return 0
+    has_item = select(Rectification.id).where(
+        Rectification.claim_id == Claim.id, Rectification.source == "sla_breach"
+    )
+    query = select(Claim).where(Claim.status.in_(LIVE), Claim.sla_breach_on <= today, ~has_item.exists())
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Claim)
+    claims = list(session.scalars(query.order_by(Claim.id).limit(200)))
+    for claim in claims:
+        _open(
+            session,
+            runtime,
+            source="sla_breach",
+            requirement=f"claim {claim.claim_number} is past an SLA deadline ({claim.route or 'default'})",
+            opened_by="aftersales-policy",
+            claim=claim,
+        )
+    return len(claims)
 
 
 def get(session: Session, item_id: int) -> Rectification:

@@ -193,3 +193,17 @@ def test_a_complaint_answered_but_not_resolved_near_its_deadline_is_escalated(cl
     flow.call("specialist", "POST", f"/v1/complaints/{made['id']}/response", {"text": "on it"})
     worker.run_jobs(client.app.state.runtime, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
     assert flow.call("analyst", "GET", f"/v1/complaints/{made['id']}")["escalated"] is True
+
+
+def test_a_claim_past_an_sla_deadline_gets_one_rectification_item_from_the_sweep(client, flow):
+    weeks_ago = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=40)
+    late = flow.report(incident_at=weeks_ago.isoformat(), report_date=weeks_ago.date().isoformat())
+    runtime = client.app.state.runtime
+    assert worker.sweep(runtime) >= 1
+    assert worker.sweep(runtime) == 0  # one item a claim
+    items = [
+        i
+        for i in flow.call("analyst", "GET", "/v1/rectifications")
+        if i["claim_number"] == late["claim_number"]
+    ]
+    assert len(items) == 1 and items[0]["source"] == "sla_breach" and items[0]["owner_team"] == late["team"]
