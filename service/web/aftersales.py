@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
 from service.complaints import service as complaints
 from service.complaints.schemas import CAUSES, ComplaintIn, ResolutionIn, ResponseIn
@@ -18,8 +16,7 @@ from service.rectification import service as rectification
 from service.rectification.service import ClosureIn, RectificationIn
 from service.reports import quality
 from service.reports.render import sections
-from service.security import Principal
-from service.web.common import REFUSALS, CsrfChecked, Person, allow, done, refusal, render
+from service.web.common import CsrfChecked, Person, act_then_back, allow, render
 from service.web.context import nav
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -90,18 +87,6 @@ def _date(text: str | None, name: str) -> dt.date | None:
     return day
 
 
-def _act(request: Request, session: Session, who: Principal, page: str, act: Callable[[], None]) -> Response:
-    """Run a form's action: commit and go back to the page, or show the refusal, changing nothing."""
-    try:
-        act()
-        session.commit()
-    except REFUSALS as exc:
-        session.rollback()
-        status, message = refusal(exc)
-        return render(request, "error.html", who, status, message=message, back=page, here=page)
-    return done(page)
-
-
 @router.post("/complaints/{complaint_id}/response", dependencies=[CsrfChecked])
 def respond(request: Request, who: Person, complaint_id: RowId, session: DbSession, text: Text) -> Response:
     """Give a complaint its first response."""
@@ -110,7 +95,7 @@ def respond(request: Request, who: Person, complaint_id: RowId, session: DbSessi
         allow(who, "handle_complaint")
         complaints.respond(session, complaints.get(session, complaint_id), ResponseIn(text=text), who)
 
-    return _act(request, session, who, "/app/complaints", act)
+    return act_then_back(request, session, who, "/app/complaints", act)
 
 
 @router.post("/complaints/{complaint_id}/resolution", dependencies=[CsrfChecked])
@@ -131,7 +116,7 @@ def resolve(
         data = ResolutionIn(resolution=resolution, cause=cause, upheld=upheld)
         complaints.resolve(session, runtime, complaints.get(session, complaint_id), data, who)
 
-    return _act(request, session, who, "/app/complaints?status=resolved", act)
+    return act_then_back(request, session, who, "/app/complaints?status=resolved", act)
 
 
 @router.post("/rectifications/{rectification_id}/closure", dependencies=[CsrfChecked])
@@ -150,7 +135,7 @@ def close(
         item = rectification.get(session, rectification_id)
         rectification.close(session, runtime, item, ClosureIn(evidence=evidence), who)
 
-    return _act(request, session, who, "/app/rectifications", act)
+    return act_then_back(request, session, who, "/app/rectifications", act)
 
 
 Optional = Annotated[str | None, Form(max_length=200)]
@@ -183,7 +168,7 @@ def record_complaint(
         )
         complaints.receive(session, runtime, data, who)
 
-    return _act(request, session, who, "/app/complaints", act)
+    return act_then_back(request, session, who, "/app/complaints", act)
 
 
 @router.post("/rectifications", dependencies=[CsrfChecked])
@@ -211,4 +196,4 @@ def raise_item(
         )
         rectification.raise_notice(session, runtime, data, who)
 
-    return _act(request, session, who, "/app/rectifications", act)
+    return act_then_back(request, session, who, "/app/rectifications", act)

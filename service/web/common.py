@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -146,6 +147,21 @@ def refusal(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, str(exc.detail)
     raise exc
+
+
+def act_then_back(
+    request: Request, session: Any, who: Principal, page: str, act: Callable[[], None]
+) -> Response:
+    """Run a form's action: commit and go back to the page saying so, or show the refusal on an
+    error page and change nothing."""
+    try:
+        act()
+        session.commit()
+    except REFUSALS as exc:
+        session.rollback()
+        status, message = refusal(exc)
+        return render(request, "error.html", who, status, message=message, back=page, here=page)
+    return done(page)
 
 
 def back_to(path: str) -> RedirectResponse:

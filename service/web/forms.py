@@ -27,6 +27,7 @@ from service.web.common import (
     REFUSALS,
     CsrfChecked,
     Person,
+    act_then_back,
     allow,
     back_to,
     done,
@@ -250,18 +251,6 @@ def conclude(
     return done(local(back, "/app/investigations"))
 
 
-def _on_rulebook(request: Request, session: Any, who: Principal, page: str, act: Callable) -> Response:
-    try:
-        allow(who, "change_rulebook")
-        act()
-        session.commit()
-    except REFUSALS as exc:
-        session.rollback()
-        status, message = refusal(exc)
-        return render(request, "error.html", who, status, message=message, back=page, here=page)
-    return done(page)
-
-
 @router.post("/rulebooks/{name}/{version}/{step}")
 def rulebook_step(
     request: Request,
@@ -276,6 +265,7 @@ def rulebook_step(
     page = f"/app/rulebooks/{name}/{version}"
 
     def act() -> None:
+        allow(who, "change_rulebook")
         found = rulebooks.get(session, name, version)
         if step == "backtest":
             rulebooks.backtest(session, found, who)
@@ -290,7 +280,7 @@ def rulebook_step(
         else:
             raise Unprocessable(f"no step {step!r}: backtest, approve or activate", field="step")
 
-    return _on_rulebook(request, session, who, page, act)
+    return act_then_back(request, session, who, page, act)
 
 
 @router.post("/rulebooks/{name}/rollback")
@@ -304,10 +294,11 @@ def rulebook_rollback(
     """Revoke the latest activation of a rulebook (the form asks to confirm it)."""
 
     def act() -> None:
+        allow(who, "change_rulebook")
         if name not in rulebooks.names(session):
             raise NotFound(f"no rulebook {name!r}", field="name")
         if confirm != "yes":
             raise Unprocessable("tick the box to confirm the rollback", field="confirm")
         rulebooks.rollback(session, name, who)
 
-    return _on_rulebook(request, session, who, "/app/rulebooks", act)
+    return act_then_back(request, session, who, "/app/rulebooks", act)
