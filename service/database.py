@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from itertools import groupby
 from typing import Any
@@ -24,6 +25,20 @@ class Base(DeclarativeBase):
     """Base of every table."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+def utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored moment in UTC: SQLite gives timestamps back without their zone, a PostgreSQL
+    session in another zone gives them in its own."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def utc_text(moment: dt.datetime | None) -> str | None:
+    """A stored moment as an ISO timestamp in UTC (None stays None)."""
+    found = utc(moment)
+    return found.isoformat() if found else None
 
 
 def make_engine(url: str) -> Engine:

@@ -25,14 +25,10 @@ from sqlalchemy.orm import Session
 from rules.rulebook import Rulebook
 from service import sla
 from service.adjudication.flow import decided_by
+from service.database import utc
 from service.lifecycle import LIVE
 from service.models.claims import Claim, ClaimEvent, Review
 from service.runtime import RUNTIME, Runtime
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # A database in another time zone gives aware times in its zone: the clocks count UTC days.
-    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def clocks(
@@ -50,10 +46,10 @@ def clocks(
     """
     params = (book or decided_by(session, runtime, claim)).params
     tier = claim.route or params["default_route"]
-    changes = [sla.Change(_utc(e.at), e.new) for e in claim.events if e.kind == "status"]
+    changes = [sla.Change(utc(e.at), e.new) for e in claim.events if e.kind == "status"]
     held = list(claim.reviews)
     every = held + [r for r in pending if r not in held]
-    reviews = sorted(_utc(r.created_at) if r.created_at else now for r in every)
+    reviews = sorted(utc(r.created_at) if r.created_at else now for r in every)
     return tier, sla.clocks(changes, reviews, params["sla"][tier], runtime.settings.calendar, now)
 
 

@@ -12,15 +12,12 @@ from rules.explain import explain as why_not
 from rules.rulebook import loads
 from service import sla
 from service.adjudication import decided_by, due
+from service.database import utc
 from service.errors import NotFound
 from service.lifecycle import allowed_actions
 from service.models.claims import Claim, DecisionRecord
 from service.models.rulebooks import RulebookVersion
 from service.runtime import Runtime
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def clocks(
@@ -31,7 +28,7 @@ def clocks(
     tier, stage_clocks = due.clocks(session, runtime, claim, now)
     calendar = runtime.settings.calendar
     reroutes = [
-        {"from": e.old, "to": e.new, "why": e.why, "at": _utc(e.at).isoformat()}
+        {"from": e.old, "to": e.new, "why": e.why, "at": utc(e.at).isoformat()}
         for e in claim.events
         if e.kind == "route" and e.old is not None
     ]
@@ -173,7 +170,7 @@ def detail(
         "paid_amount": str(claim.paid_amount),
         "reserve": str(claim.reserve),
         "reserve_history": [
-            {"from": e.old, "to": e.new, "why": e.why, "at": _utc(e.at).isoformat()}
+            {"from": e.old, "to": e.new, "why": e.why, "at": utc(e.at).isoformat()}
             for e in claim.events
             if e.kind == "reserve"
         ],

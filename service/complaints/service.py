@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service import audit
 from service.complaints.schemas import ComplaintIn, ResolutionIn, ResponseIn
+from service.database import utc
 from service.errors import Conflict, NotFound
 from service.models.aftersales import Complaint, Job
 from service.models.claims import Claim
@@ -21,12 +22,6 @@ from service.security import Principal
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def clocks(
@@ -101,6 +96,7 @@ def get(session: Session, complaint_id: int) -> Complaint:
 
 def respond(session: Session, complaint: Complaint, data: ResponseIn, who: Principal) -> Complaint:
     """The first response; a complaint answered or closed already is refused."""
+    session.refresh(complaint, with_for_update=True)  # two at once: the second waits, then sees the first
     if complaint.status != "open":
         raise Conflict(
             f"complaint {complaint.id} is {complaint.status}: it has its response", state=complaint.status
@@ -114,6 +110,7 @@ def resolve(
     session: Session, runtime: Runtime, complaint: Complaint, data: ResolutionIn, who: Principal
 ) -> Complaint:
     """Close a complaint with its resolution, cause and whether it was upheld (once)."""
+    session.refresh(complaint, with_for_update=True)  # two at once: the second waits, then sees the first
     if complaint.status == "resolved":
         raise Conflict(f"complaint {complaint.id} is resolved already", state="resolved")
     now = _now()
@@ -156,7 +153,7 @@ def view(session: Session, complaint: Complaint, now: dt.datetime | None = None)
     )
 
     def clock(due: dt.datetime, done: dt.datetime | None) -> dict[str, Any]:
-        due, done = _utc(due), _utc(done)
+        due, done = utc(due), utc(done)
         return {
             "due": due.isoformat(),
             "done": done.isoformat() if done else None,
@@ -176,7 +173,7 @@ def view(session: Session, complaint: Complaint, now: dt.datetime | None = None)
         "status": complaint.status,
         "team": complaint.team,
         "received_by": complaint.received_by,
-        "received_at": _utc(complaint.received_at).isoformat(),
+        "received_at": utc(complaint.received_at).isoformat(),
         "escalated": complaint.escalated_at is not None,
         "first_response": clock(complaint.first_response_due, complaint.responded_at),
         "resolution": clock(complaint.resolution_due, complaint.resolved_at),
@@ -215,7 +212,7 @@ def statistics(session: Session, runtime: Runtime, start: dt.date, end: dt.date)
     by: dict[str, Counter] = defaultdict(Counter)
     answered = resolved = answered_in_time = resolved_in_time = upheld = 0
     for complaint, product in rows:
-        month = _utc(complaint.received_at).astimezone(zone).strftime("%Y-%m")
+        month = utc(complaint.received_at).astimezone(zone).strftime("%Y-%m")
         for key, value in (
             ("category", complaint.category),
             ("cause", complaint.cause or "(open)"),
@@ -226,10 +223,10 @@ def statistics(session: Session, runtime: Runtime, start: dt.date, end: dt.date)
             by[key][value] += 1
         if complaint.responded_at is not None:
             answered += 1
-            answered_in_time += _utc(complaint.responded_at) <= _utc(complaint.first_response_due)
+            answered_in_time += utc(complaint.responded_at) <= utc(complaint.first_response_due)
         if complaint.resolved_at is not None:
             resolved += 1
-            resolved_in_time += _utc(complaint.resolved_at) <= _utc(complaint.resolution_due)
+            resolved_in_time += utc(complaint.resolved_at) <= utc(complaint.resolution_due)
             upheld += bool(complaint.upheld)
     share = lambda part, whole: None if whole == 0 else round(part / whole, 4)  # noqa: E731
     return {

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit
+from service.database import utc_text
 from service.errors import Conflict, NotFound
 from service.models.claims import Claim
 from service.models.investigations import Investigation
@@ -65,13 +66,6 @@ def listing(session: Session, status: str | None, limit: int, offset: int) -> li
         query = query.where(Investigation.status == status)
     rows = session.execute(query.order_by(Investigation.id.desc()).limit(limit).offset(offset)).all()
     return [view(inv, number) for inv, number in rows]
-
-
-def utc_text(moment: dt.datetime | None) -> str | None:
-    """An ISO timestamp in UTC (SQLite gives stored timestamps back without their zone)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
 
 
 def view(inv: Investigation, claim_number: str) -> dict:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit
+from service.database import utc_text
 from service.models.aftersales import Job, Message
 from service.models.claims import Claim
 from service.runtime import Runtime
@@ -157,17 +158,11 @@ def messages_of(session: Session, claim: Claim) -> list[dict[str, Any]]:
             "status": m.status,
             "attempts": m.attempts,
             "last_error": m.last_error,
-            "created_at": _text(m.created_at),
-            "sent_at": _text(m.sent_at),
+            "created_at": utc_text(m.created_at),
+            "sent_at": utc_text(m.sent_at),
         }
         for m in rows
     ]
-
-
-def _text(moment: dt.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
 
 
 def document_deadline(claim: Claim, book: Any) -> dt.date:

@@ -170,6 +170,7 @@ def close(
     session: Session, runtime: Runtime, item: Rectification, data: ClosureIn, who: Principal
 ) -> Rectification:
     """Close an item with its evidence (once): its owner, a member of its team, or a supervisor."""
+    session.refresh(item, with_for_update=True)  # two at once: the second waits, then sees the first
     if item.status == "closed":
         raise Conflict(f"rectification item {item.id} is closed already", state="closed")
     members = (

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from service.claims import views
+from service.database import utc
 from service.models.aftersales import Complaint, Rectification, Survey
 from service.models.claims import Claim, DecisionRecord
 from service.runtime import Runtime
@@ -29,12 +30,6 @@ class Fact:
     kind: str  # survey | complaint | decision | lapse | rectification
     groups: dict[str, list[str]]
     values: dict[str, Any] = field(default_factory=dict)
-
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -104,7 +99,7 @@ def collect(session: Session, runtime: Runtime, start: dt.date, end: dt.date) ->
     zone = runtime.settings.zone
     begin = dt.datetime.combine(start, dt.time(0), zone).astimezone(dt.UTC)
     finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
-    day = lambda moment: _utc(moment).astimezone(zone).date()  # noqa: E731
+    day = lambda moment: utc(moment).astimezone(zone).date()  # noqa: E731
     claims: dict[int, Claim] = {}
 
     def claim_of(claim_id: int | None) -> Claim | None:
@@ -135,11 +130,11 @@ def collect(session: Session, runtime: Runtime, start: dt.date, end: dt.date) ->
         select(Complaint).where(Complaint.received_at >= begin, Complaint.received_at < finish)
     ):
         claim = claim_of(complaint.claim_id)
-        answered = _utc(complaint.responded_at)
-        resolved = _utc(complaint.resolved_at)
+        answered = utc(complaint.responded_at)
+        resolved = utc(complaint.resolved_at)
         values = {
-            "answered_in_time": None if answered is None else answered <= _utc(complaint.first_response_due),
-            "resolved_in_time": None if resolved is None else resolved <= _utc(complaint.resolution_due),
+            "answered_in_time": None if answered is None else answered <= utc(complaint.first_response_due),
+            "resolved_in_time": None if resolved is None else resolved <= utc(complaint.resolution_due),
             "upheld": complaint.upheld,
         }
         people = [complaint.resolved_by or complaint.responded_by]

@@ -207,3 +207,31 @@ def test_a_claim_past_an_sla_deadline_gets_one_rectification_item_from_the_sweep
         if i["claim_number"] == late["claim_number"]
     ]
     assert len(items) == 1 and items[0]["source"] == "sla_breach" and items[0]["owner_team"] == late["team"]
+
+
+def test_two_resolutions_at_once_close_a_complaint_once_and_open_one_item(committed_client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.service.conftest import Flow, headers
+
+    flow = Flow(committed_client)
+    made = flow.call("claims_system", "POST", "/v1/complaints", _body(), expect=201)
+    body = {"resolution": "apologised", "cause": "staff", "upheld": True}
+
+    def resolve(who: str):
+        path = f"/v1/complaints/{made['id']}/resolution"
+        return committed_client.post(path, json=body, headers=headers(who))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(resolve, ["specialist", "senior_reviewer"] * 4))
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 7, [a.text for a in answers]
+    items = [i for i in flow.call("analyst", "GET", "/v1/rectifications") if i["complaint_id"] == made["id"]]
+    assert len(items) == 1
+    path = f"/v1/rectifications/{items[0]['id']}/closure"
+
+    def close(who: str):
+        return committed_client.post(path, json={"evidence": "done"}, headers=headers(who))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        closed = list(pool.map(close, ["senior_reviewer", "analyst"] * 4))
+    assert sorted(a.status_code for a in closed) == [200] + [409] * 7, [a.text for a in closed]
