@@ -5,11 +5,14 @@ from service.adjudication import due
 from service.adjudication.facts import build_facts, history
 from service.adjudication.flow import (
     Assessment,
+    Inputs,
     adjudicate,
     assess,
     decided_by,
     deciding_engine,
     documents_to_ask,
+    gather,
+    judge,
     open_investigation,
     record_assessment,
     settle,
@@ -19,6 +22,7 @@ from service.adjudication.replay import replay, summarize
 
 __all__ = [
     "Assessment",
+    "Inputs",
     "adjudicate",
     "assess",
     "build_facts",
@@ -26,7 +30,9 @@ __all__ = [
     "deciding_engine",
     "documents_to_ask",
     "due",
+    "gather",
     "history",
+    "judge",
     "open_investigation",
     "record_assessment",
     "replay",

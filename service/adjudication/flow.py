@@ -27,6 +27,19 @@ from service.runtime import Runtime
 
 
 @dataclass(frozen=True)
+class Inputs:
+    """What a claim's assessment is made from: the engine that decides it and the facts it reads.
+
+    Two equal inputs give the same assessment (scoring and rules read nothing else), so an
+    assessment made outside the write transaction holds if the inputs read inside it are equal.
+    """
+
+    engine: RulesEngine
+    facts: dict[str, Any]
+    risk_input: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Assessment:
     """What the rulebook and the model made of a claim's facts, before anything is stored."""
 
@@ -34,6 +47,7 @@ class Assessment:
     facts: dict[str, Any]
     result: Adjudication
     score: RiskScore | None
+    inputs: Inputs
 
 
 def deciding_engine(session: Session, runtime: Runtime, claim: Claim) -> RulesEngine:
@@ -57,15 +71,21 @@ def decided_by(session: Session, runtime: Runtime, claim: Claim) -> Rulebook:
     return deciding_engine(session, runtime, claim).rulebook
 
 
-def assess(session: Session, runtime: Runtime, claim: Claim) -> Assessment:
-    """Build the claim's facts, score them and run the rulebook that decides it; change nothing."""
+def gather(session: Session, runtime: Runtime, claim: Claim) -> Inputs:
+    """Read what the claim's assessment is made from (its history, its policy, the engine)."""
     engine = deciding_engine(session, runtime, claim)
-    book = engine.rulebook
-    facts, risk_input = build_facts(session, claim, set(book.facts))
+    facts, risk_input = build_facts(session, claim, set(engine.rulebook.facts))
+    return Inputs(engine, facts, risk_input)
+
+
+def judge(runtime: Runtime, inputs: Inputs) -> Assessment:
+    """Score the inputs and run the rulebook on them; reads and changes nothing stored."""
+    book = inputs.engine.rulebook
+    facts = dict(inputs.facts)
     score = None
     if runtime.scorer is not None:
         try:
-            score = runtime.scorer.score(risk_input)
+            score = runtime.scorer.score(inputs.risk_input)
         except FeatureError as exc:
             raise Unprocessable(
                 f"cannot score the claim: {exc}",
@@ -73,13 +93,18 @@ def assess(session: Session, runtime: Runtime, claim: Claim) -> Assessment:
             ) from None
         facts["risk_band"] = score.band
     try:
-        result = engine.evaluate(facts)
+        result = inputs.engine.evaluate(facts)
     except InvalidFacts as exc:
         errors = [{"field": f"facts.{p.field}", "message": p.message} for p in exc.problems]
         raise Unprocessable(
             f"the claim's facts do not fit the {book.name} rulebook: {exc}", errors=errors
         ) from None
-    return Assessment(book, facts, result, score)
+    return Assessment(book, facts, result, score, inputs)
+
+
+def assess(session: Session, runtime: Runtime, claim: Claim) -> Assessment:
+    """Build the claim's facts, score them and run the rulebook that decides it; change nothing."""
+    return judge(runtime, gather(session, runtime, claim))
 
 
 DOCUMENT_FACTS = frozenset({"documents_received", "documents_complete", "missing_documents_count"})

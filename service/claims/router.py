@@ -62,19 +62,25 @@ def report_claim(
     A retry with the same Idempotency-Key (or external_reference) and the same report returns
     the claim it made, with 200; the same key with another report is 409.
     """
-    earlier = service.reported_before(session, body, who, idempotency_key)
-    if earlier is None:
-        try:
-            claim, adjudication = service.report(session, runtime, body, who, request_id, idempotency_key)
-            out = views.detail(session, runtime, claim, adjudication)
-            session.commit()
-            return JSONResponse(out, status_code=201)
-        except IntegrityError:
-            # A concurrent retry stored the claim first: answer as the retry this is.
-            session.rollback()
-            earlier = service.reported_before(session, body, who, idempotency_key)
-            if earlier is None:
-                raise
+    # The retry check and the claim's adjudication only read: done before the write lock is asked.
+    with runtime.readers() as reader:
+        earlier = service.reported_before(reader, body, who, idempotency_key)
+        if earlier is not None:
+            return JSONResponse(views.detail(reader, runtime, earlier), status_code=200)
+        drafted = service.draft(reader, runtime, body, who, idempotency_key)
+    try:
+        claim, adjudication = service.report(
+            session, runtime, body, who, request_id, idempotency_key, drafted=drafted
+        )
+        out = views.detail(session, runtime, claim, adjudication)
+        session.commit()
+        return JSONResponse(out, status_code=201)
+    except IntegrityError:
+        # A concurrent retry stored the claim first: answer as the retry this is.
+        session.rollback()
+        earlier = service.reported_before(session, body, who, idempotency_key)
+        if earlier is None:
+            raise
     return JSONResponse(views.detail(session, runtime, earlier), status_code=200)
 
 

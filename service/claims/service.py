@@ -12,7 +12,16 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from service import audit, exposure, lifecycle
-from service.adjudication import adjudicate, assess, decided_by, due, record_assessment, settle
+from service.adjudication import (
+    Assessment,
+    adjudicate,
+    assess,
+    decided_by,
+    due,
+    gather,
+    record_assessment,
+    settle,
+)
 from service.adjudication.assign import assign
 from service.adjudication.facts import SUPPLIED
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
@@ -89,17 +98,13 @@ def reported_before(session: Session, data: ClaimIn, who: Principal, key: str | 
     return None
 
 
-def report(
-    session: Session,
-    runtime: Runtime,
-    data: ClaimIn,
-    who: Principal,
-    request_id: str,
-    key: str | None = None,
-) -> tuple[Claim, DecisionRecord]:
-    """Register a first notice of loss, adjudicate it and ask for what is missing.
+def draft(
+    session: Session, runtime: Runtime, data: ClaimIn, who: Principal, key: str | None
+) -> tuple[Claim, Assessment]:
+    """Build the claim in memory, adjudicated, with its documents asked, its queue and SLA dates.
 
-    Returns the claim and its adjudication record, for the answer to show without reading back.
+    Reads only: run in a read-only unit of work, it leaves the write transaction what must be
+    atomic (see `report`).
     """
     policy = session.scalar(POLICY, {"number": data.policy_number})
     if policy is None:
@@ -147,8 +152,41 @@ def report(
     assessment = assess(session, runtime, claim)
     settle(claim, assessment)
     lifecycle.apply(claim, "request_documents" if claim.required_documents else "start_review")
+    # The member with the fewest open claims as this unit of work sees them: a claim stored by
+    # another writer meanwhile may make two claims go to one member, never a wrong decision.
     assign(session, runtime, claim)
     due.stamp(session, runtime, claim, book=assessment.book)  # written without a flush: no hook runs
+    return claim, assessment
+
+
+def report(
+    session: Session,
+    runtime: Runtime,
+    data: ClaimIn,
+    who: Principal,
+    request_id: str,
+    key: str | None = None,
+    drafted: tuple[Claim, Assessment] | None = None,
+) -> tuple[Claim, DecisionRecord]:
+    """Register a first notice of loss, adjudicate it and ask for what is missing.
+
+    The claim is built and adjudicated in a read-only unit of work, so the write transaction
+    (on SQLite, the database's one write lock) holds only what must be atomic: the policy's
+    lock, its inputs read again, the claim's number, its records and the INSERTs. If another
+    claim changed what this one is assessed on meanwhile, it is built again under the lock.
+
+    `drafted` is the caller's `draft` of this report, made in a unit of work it has closed.
+    Returns the claim and its adjudication record, for the answer to show without reading back.
+    """
+    if drafted is None:
+        with runtime.readers() as reader:
+            drafted = draft(reader, runtime, data, who, key)
+    claim, assessment = drafted
+    policy = session.scalar(POLICY, {"number": data.policy_number})  # locked: the exposure it holds
+    if policy is not None:
+        claim.policy = policy
+    if policy is None or gather(session, runtime, claim) != assessment.inputs:
+        claim, assessment = draft(session, runtime, data, who, key)
     # Numbered once it is accepted, before it is written: its number and every record's hash
     # carry the id.
     claim.id = _new_claim_id(session)

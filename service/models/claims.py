@@ -42,6 +42,8 @@ class Claim(Base):
         Index("ix_claims_provider_report_date", "provider", "report_date"),
         # The duplicate-suspect fact: a policy's claims of one peril near an incident time.
         Index("ix_claims_policy_id_peril_incident_at", "policy_id", "peril", "incident_at"),
+        # A member's open claims (the least-loaded pick at intake, my work): counted from the index.
+        Index("ix_claims_owner_status", "owner", "status"),
         # One claim per idempotency key and per external reference of one caller.
         Index("uq_claims_reported_by_idempotency_key", "reported_by", "idempotency_key", unique=True),
         Index("uq_claims_reported_by_external_reference", "reported_by", "external_reference", unique=True),
@@ -78,7 +80,7 @@ class Claim(Base):
     route: Mapped[str | None] = mapped_column(String(10), index=True)
     # Who works the claim: a team's queue, and the person who holds it (none while it waits).
     team: Mapped[str | None] = mapped_column(String(40), index=True)
-    owner: Mapped[str | None] = mapped_column(String(80), index=True)
+    owner: Mapped[str | None] = mapped_column(String(80))
     # The next SLA due date and the first breached day, as of the last change (adjudication/due.py).
     sla_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
     sla_breach_on: Mapped[dt.date | None] = mapped_column(Date, index=True)

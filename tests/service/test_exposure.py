@@ -6,7 +6,10 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from tests.service.conftest import Flow, claim_body, headers
+from service.claims import service
+from service.claims.schemas import ClaimIn
+from service.security import Principal
+from tests.service.conftest import PEOPLE, Flow, claim_body, headers
 
 
 def _held(client, policy: str) -> Decimal:
@@ -212,3 +215,41 @@ def test_two_90000_claims_on_a_100000_policy_reported_and_approved_at_once(commi
     assert refused.get("rule") == "policy_exposure", refused
     assert refused["remaining_exposure"] == "10000.00"
     assert _held(committed_client, policy) == Decimal("100000.00")  # 90,000 approved + 10,000 reserved
+
+
+def test_a_claim_adjudicated_while_another_on_its_policy_lands_is_adjudicated_again(committed_client):
+    """Intake adjudicates before it takes the write lock; what another claim changed meanwhile is
+    read again under the lock, so the stale adjudication (90,000 of a 100,000 policy already
+    90,000 reserved) is never the one stored."""
+    flow = Flow(committed_client)
+    runtime = committed_client.app.state.runtime
+    policy = flow.policy(sum_insured="100000.00", deductible="0.00")
+    body = claim_body(policy, peril="fire", claimed_amount="90000.00")
+    data = ClaimIn.model_validate(body)
+    who = Principal(PEOPLE["claims_system"], "claims_system")
+    with runtime.readers() as reader:
+        drafted = service.draft(reader, runtime, data, who, None)
+    assert drafted[0].payable_amount == Decimal("90000.00")  # what the policy allowed when it was read
+    first = flow.report(policy=policy, peril="fire", claimed_amount="90000.00")  # lands in between
+    with runtime.sessions() as session:
+        claim, record = service.report(session, runtime, data, who, "stale-draft", drafted=drafted)
+        session.commit()
+    assert first["payable_amount"] == "90000.00"
+    assert claim.payable_amount == Decimal("10000.00") and claim.reserve == Decimal("10000.00")
+    assert record.facts["sum_insured_remaining"] == "10000.00"
+    assert _held(committed_client, policy) == Decimal("100000.00")
+
+
+def test_an_unchanged_draft_is_stored_as_it_was_adjudicated(committed_client):
+    """Nothing changed between the draft and the write: the draft's own assessment is the record."""
+    flow = Flow(committed_client)
+    runtime = committed_client.app.state.runtime
+    data = ClaimIn.model_validate(claim_body(flow.policy(), claimed_amount="4200.00"))
+    who = Principal(PEOPLE["claims_system"], "claims_system")
+    with runtime.readers() as reader:
+        drafted = service.draft(reader, runtime, data, who, None)
+    with runtime.sessions() as session:
+        claim, record = service.report(session, runtime, data, who, "fresh-draft", drafted=drafted)
+        session.commit()
+    assert claim is drafted[0]
+    assert record.facts == drafted[1].facts
