@@ -102,6 +102,10 @@ class Survey(_Strict):
     after: tuple[Literal["paid", "denied"], ...]
     delay_hours: int = Field(ge=0, le=24 * 30)
     token_days: int = Field(ge=1, le=90)
+    # When a member of the claim's team calls the customer instead of sending the link: a
+    # customer with no email, a major claim.
+    phone_when: tuple[Literal["no_email", "major"], ...] = ()
+    phone_attempts: int = Field(default=3, ge=1, le=10)  # calls without an answer before it lapses
 
 
 class Rectification(_Strict):
@@ -110,6 +114,7 @@ class Rectification(_Strict):
     default_working_days: int = Field(ge=1, le=120)
     open_on: tuple[Literal["upheld_complaint", "low_rating", "sla_breach"], ...] = ()
     low_rating_at_most: int = Field(default=2, ge=1, le=4)
+    escalate_to: str | None = Field(default=None, max_length=40)  # the team told of overdue items
 
 
 class Policy(_Strict):

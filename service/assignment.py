@@ -139,6 +139,11 @@ class Assignment:
         return [name for name, team in self.policy.teams.items() if person in team.members]
 
 
+def fewest(members: tuple[str, ...], counts: Mapping[str, int]) -> str | None:
+    """The member with the fewest open items (ties: the first listed), or None for no members."""
+    return min(members, key=lambda person: (counts.get(person, 0), members.index(person)), default=None)
+
+
 def load(path: Path | None = None) -> Assignment:
     """Load and check an assignment file (the shipped one by default)."""
     path = path or SHIPPED

@@ -424,10 +424,10 @@ def worker(
 
     with _runtime(_settings()) as rt:
         if once:
-            opened, jobs, sent = loop.sweep(rt), loop.run_jobs(rt), loop.deliver(rt)
+            (opened, escalated), jobs, sent = loop.sweep(rt), loop.run_jobs(rt), loop.deliver(rt)
             console.print(
                 f"{jobs} jobs run, {sent} messages delivered (failures are kept on each message), "
-                f"{opened} rectification items opened for SLA breaches"
+                f"{opened} rectification items opened for SLA breaches, {escalated} overdue escalated"
             )
             return
         stop = threading.Event()

@@ -189,10 +189,14 @@ class Settings(BaseSettings):
         return assignment.load(self.assignment_file)
 
     @model_validator(mode="after")
-    def _complaints_team_exists(self) -> Settings:
-        team = self.aftersales.complaints.team
-        if team not in self.assignment.policy.teams:
-            raise ValueError(f"aftersales_file: complaints.team {team!r} is no team of the assignment file")
+    def _aftersales_teams_exist(self) -> Settings:
+        named = {
+            "complaints.team": self.aftersales.complaints.team,
+            "rectification.escalate_to": self.aftersales.rectification.escalate_to,
+        }
+        for key, team in named.items():
+            if team is not None and team not in self.assignment.policy.teams:
+                raise ValueError(f"aftersales_file: {key} {team!r} is no team of the assignment file")
         return self
 
     @model_validator(mode="after")

@@ -33,6 +33,7 @@ from service.rectification.router import router as rectification_router
 from service.reports.metrics import SlaCollector
 from service.reports.router import router as reports_router
 from service.rulebooks.router import router as rulebooks_router
+from service.surveys.router import router as surveys_router
 from service.web import common as web
 from service.web.aftersales import router as web_aftersales
 from service.web.auth import session_key
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         claims_router,
         complaints_router,
         rectification_router,
+        surveys_router,
         queues_router,
         payments_router,
         investigations_router,

@@ -49,8 +49,10 @@ MAY: dict[str, tuple[str, ...]] = {
     "handle_complaint": ("specialist", "senior_reviewer"),  # respond, resolve
     "complaints": ("claims_system", "specialist", "senior_reviewer", "analyst", "risk_team"),
     "supervise": ("senior_reviewer", "analyst"),  # raise a rectification notice
+    "follow_up": ("specialist", "senior_reviewer"),  # call a customer for the satisfaction survey
     "rectify": ("specialist", "senior_reviewer", "investigator", "analyst", "risk_team"),
 }
+SUPERVISORS = (*MAY["supervise"], "admin")  # who oversees after-sales work: closes, hands over
 
 
 def may(role: str, action: str) -> bool:

@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.assignment import fewest
 from service.lifecycle import LIVE
 from service.models.claims import Claim, ClaimEvent
 from service.runtime import Runtime
@@ -28,7 +29,7 @@ def least_loaded(session: Session, members: tuple[str, ...]) -> str | None:
             .group_by(Claim.owner)
         ).all()
     )
-    return min(members, key=lambda person: (counts.get(person, 0), members.index(person)))
+    return fewest(members, counts)
 
 
 def place(claim: Claim, team: str | None, owner: str | None, why: str) -> bool:

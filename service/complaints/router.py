@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from service.complaints import service
-from service.complaints.schemas import ComplaintIn, ResolutionIn, ResponseIn
+from service.complaints.schemas import ComplaintIn, HandOverIn, ResolutionIn, ResponseIn
 from service.deps import DbSession, From, Offset, RowId, RuntimeDep, To, period, require
 from service.security import MAY, Principal
 
@@ -37,11 +37,12 @@ def list_complaints(
     session: DbSession,
     status: Literal["open", "responded", "resolved"] | None = None,
     claim_number: Annotated[str | None, Query(max_length=30)] = None,
+    owner: Annotated[str | None, Query(max_length=80, description="the member who handles them")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Complaints, newest first; of one claim with `claim_number`."""
-    return service.listing(session, status, claim_number, limit, offset)
+    return service.listing(session, status, claim_number, limit, offset, owner)
 
 
 @router.get("/statistics")
@@ -80,6 +81,17 @@ def resolve_complaint(
 ) -> dict[str, Any]:
     """Resolve it with its cause and whether it was upheld (once)."""
     complaint = service.resolve(session, runtime, service.get(session, complaint_id), body, who)
+    out = service.view(session, complaint)
+    session.commit()
+    return out
+
+
+@router.post("/{complaint_id}/assignment")
+def hand_over_complaint(
+    who: Handler, complaint_id: RowId, body: HandOverIn, session: DbSession, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Give the complaint to another member of its team (its owner or a supervisor)."""
+    complaint = service.hand_over(session, runtime, service.get(session, complaint_id), body, who)
     out = service.view(session, complaint)
     session.commit()
     return out

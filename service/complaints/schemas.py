@@ -43,3 +43,9 @@ class ResolutionIn(Strict):
     resolution: str = Field(min_length=1, max_length=8000)
     cause: Literal[CAUSES]  # type: ignore[valid-type]
     upheld: bool
+
+
+class HandOverIn(Strict):
+    """Who of the complaint's team handles it from now on."""
+
+    to: str = Field(min_length=1, max_length=80)

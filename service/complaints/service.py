@@ -6,18 +6,19 @@ import datetime as dt
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service import audit
-from service.complaints.schemas import ComplaintIn, ResolutionIn, ResponseIn
+from service.assignment import fewest
+from service.complaints.schemas import ComplaintIn, HandOverIn, ResolutionIn, ResponseIn
 from service.database import utc
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.models.aftersales import Complaint, Job
 from service.models.claims import Claim
 from service.rectification import service as rectification
 from service.runtime import Runtime
-from service.security import Principal
+from service.security import SUPERVISORS, Principal
 
 
 def _now() -> dt.datetime:
@@ -44,6 +45,7 @@ def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principa
             raise NotFound(f"no claim {data.claim_number}", field="claim_number")
     now = _now()
     first, resolution = clocks(runtime, now, data.severity, data.channel)
+    team = runtime.settings.aftersales.complaints.team
     complaint = Complaint(
         channel=data.channel,
         customer=data.customer,
@@ -53,7 +55,8 @@ def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principa
         severity=data.severity,
         text=data.text,
         status="open",
-        team=runtime.settings.aftersales.complaints.team,
+        team=team,
+        owner=least_loaded(session, runtime.assignment.members(team)),
         received_by=who.name,
         received_at=now,
         first_response_due=first,
@@ -83,6 +86,37 @@ def receive(session: Session, runtime: Runtime, data: ComplaintIn, who: Principa
             outcome={"complaint": complaint.id, "category": data.category, "severity": data.severity},
             request_id=None,
         )
+    return complaint
+
+
+def least_loaded(session: Session, members: tuple[str, ...]) -> str | None:
+    """The complaints team's member with the fewest complaints not yet resolved."""
+    counts = session.execute(
+        select(Complaint.owner, func.count())
+        .where(Complaint.owner.in_(members), Complaint.status != "resolved")
+        .group_by(Complaint.owner)
+    ).all()
+    return fewest(members, dict(counts))
+
+
+def hand_over(
+    session: Session, runtime: Runtime, complaint: Complaint, data: HandOverIn, who: Principal
+) -> Complaint:
+    """Give a complaint to another member of its team: its owner or a supervisor does."""
+    session.refresh(complaint, with_for_update=True)
+    if complaint.status == "resolved":
+        raise Conflict(f"complaint {complaint.id} is resolved", state="resolved")
+    if not (who.role in SUPERVISORS or who.name == complaint.owner):
+        raise Forbidden(
+            f"complaint {complaint.id} is {complaint.owner or 'nobody'}'s: they or a supervisor hand it over",
+            field="owner",
+        )
+    members = runtime.assignment.members(complaint.team or "")
+    if data.to not in members:
+        raise Unprocessable(
+            f"{data.to!r} is no member of the {complaint.team} team: {list(members)}", field="to"
+        )
+    complaint.owner = data.to
     return complaint
 
 
@@ -172,6 +206,7 @@ def view(session: Session, complaint: Complaint, now: dt.datetime | None = None)
         "text": complaint.text,
         "status": complaint.status,
         "team": complaint.team,
+        "owner": complaint.owner,
         "received_by": complaint.received_by,
         "received_at": utc(complaint.received_at).isoformat(),
         "escalated": complaint.escalated_at is not None,
@@ -185,12 +220,19 @@ def view(session: Session, complaint: Complaint, now: dt.datetime | None = None)
 
 
 def listing(
-    session: Session, status: str | None, claim_number: str | None, limit: int, offset: int
+    session: Session,
+    status: str | None,
+    claim_number: str | None,
+    limit: int,
+    offset: int,
+    owner: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Complaints, newest first (of one claim, or in one state, if asked)."""
+    """Complaints, newest first (of one claim, one owner, or in one state, if asked)."""
     query = select(Complaint).order_by(Complaint.id.desc())
     if status:
         query = query.where(Complaint.status == status)
+    if owner:
+        query = query.where(Complaint.owner == owner)
     if claim_number:
         query = query.where(
             Complaint.claim_id.in_(select(Claim.id).where(Claim.claim_number == claim_number))

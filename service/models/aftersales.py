@@ -67,12 +67,19 @@ class Survey(Base):
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
+    # online: the customer answers through the link; phone: a member of the team calls them.
+    method: Mapped[str] = mapped_column(String(10), default="online", server_default="online")
+    team: Mapped[str | None] = mapped_column(String(40))  # a phone follow-up's team and caller
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # unanswered calls
+    answered_by: Mapped[str | None] = mapped_column(String(80))  # who took the answer by phone
 
 
 class Complaint(Base):
     """A complaint or inquiry, with its first-response and resolution clocks."""
 
     __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_owner_status", "owner", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -84,6 +91,7 @@ class Complaint(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(15), index=True)  # open | responded | resolved
     team: Mapped[str | None] = mapped_column(String(40))
+    owner: Mapped[str | None] = mapped_column(String(80))  # the team member who handles it
     received_by: Mapped[str] = mapped_column(String(80))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     first_response_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -118,3 +126,6 @@ class Rectification(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(String(80))
     evidence: Mapped[str | None] = mapped_column(Text)
+    # An item still open past its deadline is escalated once, to the policy's supervising team.
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_to: Mapped[str | None] = mapped_column(String(40))

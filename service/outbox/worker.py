@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -23,13 +22,13 @@ from sqlalchemy.orm import Session
 from service import audit, exposure, lifecycle
 from service.adjudication import decided_by
 from service.complaints import service as complaints
-from service.models.aftersales import Job, Message, Survey
+from service.models.aftersales import Job, Message
 from service.models.claims import Claim
 from service.outbox import delivery
 from service.outbox import service as outbox
 from service.rectification import service as rectification
 from service.runtime import Runtime
-from service.security import hash_key
+from service.surveys import service as surveys
 
 log = logging.getLogger("service.outbox")
 LEASE = dt.timedelta(seconds=60)
@@ -112,23 +111,12 @@ def _deadline(session: Session, runtime: Runtime, claim: Claim, job: Job) -> Non
 
 
 def _survey(session: Session, runtime: Runtime, claim: Claim, job: Job) -> None:
-    policy = runtime.settings.aftersales.survey
-    token = secrets.token_urlsafe(24)
-    handlers = sorted({r.reviewer for r in claim.reviews} | ({claim.owner} if claim.owner else set()))
-    now = _now()
-    session.add(
-        Survey(
-            claim_id=claim.id,
-            token_hash=hash_key(token),
-            handlers=handlers,
-            created_at=now,
-            expires_at=now + dt.timedelta(days=policy.token_days),
-        )
-    )
+    token = surveys.start(session, runtime, claim)
+    if token is None:
+        return  # a member of the claim's team calls the customer instead
     link = f"{runtime.settings.public_url.rstrip('/')}/survey/{token}"
-    outbox.notify(
-        session, runtime, claim, "survey_invitation", {"survey_link": link, "token_days": policy.token_days}
-    )
+    days = runtime.settings.aftersales.survey.token_days
+    outbox.notify(session, runtime, claim, "survey_invitation", {"survey_link": link, "token_days": days})
 
 
 def _escalation(session: Session, runtime: Runtime, claim: Claim | None, job: Job) -> None:
@@ -227,13 +215,17 @@ def deliver(runtime: Runtime, senders: dict[str, delivery.Sender] | None = None,
     return sent
 
 
-def sweep(runtime: Runtime) -> int:
-    """The periodic checks: a rectification item for each claim newly past an SLA deadline."""
+def sweep(runtime: Runtime) -> tuple[int, int]:
+    """The periodic checks: a rectification item for each claim newly past an SLA deadline, and
+    items past their own deadline escalated; return how many of each."""
     today = dt.datetime.now(runtime.settings.zone).date()
     with runtime.sessions() as session:
         opened = rectification.sweep_breaches(session, runtime, today)
+        escalated = rectification.escalate_overdue(session, runtime, today)
         session.commit()
-    return opened
+    if escalated:
+        log.warning("rectification items escalated: %d overdue", escalated)
+    return opened, escalated
 
 
 SWEEP_SECONDS = 60.0

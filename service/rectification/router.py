@@ -36,15 +36,23 @@ def list_rectifications(
     runtime: RuntimeDep,
     status: Literal["open", "closed"] | None = None,
     overdue: bool | None = None,
+    escalated: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Items, the earliest deadline first; `overdue=true` for those past it."""
-    return service.listing(session, runtime, status, overdue)
+    """Items, the earliest deadline first; `overdue=true` for those past it, `escalated=true` for
+    those escalated to the supervising team."""
+    return service.listing(session, runtime, status, overdue, escalated)
 
 
 @router.get("/tracking")
 def rectification_tracking(_: Reader, session: DbSession, runtime: RuntimeDep) -> dict[str, Any]:
-    """Open, overdue, closed and on-time items per owning team and per source."""
+    """Open, overdue, escalated, closed and on-time items per owning team and per source."""
     return service.tracking(session, runtime)
+
+
+@router.get("/{rectification_id}")
+def get_item(_: Reader, rectification_id: RowId, session: DbSession, runtime: RuntimeDep) -> dict[str, Any]:
+    """One item: its owner, deadline, whether it is overdue or escalated, and its closure."""
+    return service.view(session, runtime, service.get(session, rectification_id))
 
 
 @router.post("/{rectification_id}/closure")

@@ -10,15 +10,14 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.database import utc
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.lifecycle import LIVE
 from service.models.aftersales import Complaint, Rectification
 from service.models.claims import Claim
 from service.runtime import Runtime
 from service.schemas import Strict
-from service.security import MAY, Principal
-
-SUPERVISORS = (*MAY["supervise"], "admin")
+from service.security import SUPERVISORS, Principal
 
 
 class RectificationIn(Strict):
@@ -158,6 +157,24 @@ def sweep_breaches(session: Session, runtime: Runtime, today: dt.date) -> int:
     return len(claims)
 
 
+def escalate_overdue(session: Session, runtime: Runtime, today: dt.date) -> int:
+    """Escalate each open item past its deadline, once, to the policy's supervising team (if it
+    names one); return how many. Items another worker is escalating are skipped."""
+    team = runtime.settings.aftersales.rectification.escalate_to
+    if team is None:
+        return 0
+    query = select(Rectification).where(
+        Rectification.status == "open", Rectification.deadline < today, Rectification.escalated_at.is_(None)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    items = list(session.scalars(query.order_by(Rectification.id).limit(200)))
+    now = dt.datetime.now(dt.UTC)
+    for item in items:
+        item.escalated_at, item.escalated_to = now, team
+    return len(items)
+
+
 def get(session: Session, item_id: int) -> Rectification:
     """Load an item or 404."""
     found = session.get(Rectification, item_id)
@@ -206,6 +223,8 @@ def view(session: Session, runtime: Runtime, item: Rectification) -> dict[str, A
         "deadline": item.deadline.isoformat(),
         "status": item.status,
         "overdue": item.status == "open" and today > item.deadline,
+        "escalated_to": item.escalated_to,
+        "escalated_at": utc(item.escalated_at).isoformat() if item.escalated_at else None,
         "on_time": None if closed_on is None else closed_on <= item.deadline,
         "opened_by": item.opened_by,
         "evidence": item.evidence,
@@ -214,12 +233,19 @@ def view(session: Session, runtime: Runtime, item: Rectification) -> dict[str, A
 
 
 def listing(
-    session: Session, runtime: Runtime, status: str | None, overdue: bool | None
+    session: Session,
+    runtime: Runtime,
+    status: str | None,
+    overdue: bool | None,
+    escalated: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Items, the earliest deadline first."""
     query = select(Rectification).order_by(Rectification.deadline, Rectification.id)
     if status:
         query = query.where(Rectification.status == status)
+    if escalated is not None:
+        flag = Rectification.escalated_at.is_not(None)
+        query = query.where(flag if escalated else ~flag)
     rows = [view(session, runtime, r) for r in session.scalars(query)]
     return [r for r in rows if overdue is None or r["overdue"] == overdue]
 
@@ -227,12 +253,13 @@ def listing(
 def tracking(session: Session, runtime: Runtime) -> dict[str, Any]:
     """Open, overdue, closed and closed-on-time items per owning team and per source."""
     teams: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"open": 0, "overdue": 0, "closed": 0, "on_time": 0}
+        lambda: {"open": 0, "overdue": 0, "escalated": 0, "closed": 0, "on_time": 0}
     )
     for row in listing(session, runtime, None, None):
         for key in (f"team:{row['owner_team'] or '(none)'}", f"source:{row['source']}"):
             counts = teams[key]
             counts["open" if row["status"] == "open" else "closed"] += 1
             counts["overdue"] += bool(row["overdue"])
+            counts["escalated"] += row["escalated_to"] is not None
             counts["on_time"] += bool(row["on_time"])
     return {"by": dict(sorted(teams.items()))}

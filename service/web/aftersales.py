@@ -16,6 +16,7 @@ from service.rectification import service as rectification
 from service.rectification.service import ClosureIn, RectificationIn
 from service.reports import quality
 from service.reports.render import sections
+from service.surveys import service as surveys
 from service.web.common import CsrfChecked, Person, act_then_back, allow, render
 from service.web.context import nav
 
@@ -56,6 +57,35 @@ def rectifications_page(
     return render(
         request, "rectifications.html", who, rows=rows, team_names=teams, **nav(session, runtime, who)
     )
+
+
+@router.get("/calls")
+def calls_page(request: Request, who: Person, session: DbSession, runtime: RuntimeDep) -> HTMLResponse:
+    """The satisfaction calls the person's teams still have to make, with the form to record one."""
+    allow(who, "follow_up")
+    rows = surveys.calls_due(session, runtime, who)
+    return render(request, "calls.html", who, rows=rows, **nav(session, runtime, who))
+
+
+@router.post("/calls/{survey_id}", dependencies=[CsrfChecked])
+def record_call(
+    request: Request,
+    who: Person,
+    survey_id: RowId,
+    session: DbSession,
+    runtime: RuntimeDep,
+    reached: Annotated[bool, Form()],
+    rating: Annotated[int | None, Form(ge=1, le=5)] = None,
+    comment: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """Record one satisfaction call: the customer's rating, or that nobody answered."""
+
+    def act() -> None:
+        allow(who, "follow_up")
+        data = surveys.CallIn(reached=reached, rating=rating, comment=comment or None)
+        surveys.call(session, runtime, surveys.get(session, survey_id), data, who, request.state.request_id)
+
+    return act_then_back(request, session, who, "/app/calls", act)
 
 
 @router.get("/quality")

@@ -203,6 +203,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "first_response": ("首次答复时限", "First response due"),
     "resolution_due": ("解决时限", "Resolution due"),
     "rectifications": ("整改", "Rectification"),
+    "calls": ("电话回访", "Follow-up calls"),
+    "calls_help": (
+        "赔付或拒赔后由本组致电客户做满意度回访；未接通也请记录。",
+        "Call the customer about their satisfaction once the claim is paid or denied; "
+        "record unanswered calls too.",
+    ),
+    "reached": ("已接通", "Reached"),
+    "not_reached": ("未接通", "Not reached"),
+    "calls_made": ("已拨次数", "Calls made"),
+    "phone": ("电话", "Phone"),
+    "comment": ("备注", "Comment"),
     "requirement": ("整改要求", "Requirement"),
     "deadline": ("期限", "Deadline"),
     "evidence": ("整改证据", "Evidence"),

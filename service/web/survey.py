@@ -10,12 +10,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import audit
 from service.deps import RuntimeDep
 from service.models.aftersales import Survey
 from service.models.claims import Claim
-from service.rectification import service as rectification
 from service.security import hash_key
+from service.surveys import service as surveys
 from service.web.common import HEADERS, templates
 from service.web.i18n import translator
 
@@ -30,7 +29,7 @@ def _page(lang: str, status: int = 200, **context: object) -> HTMLResponse:
 
 def _find(db: Session, token: str) -> tuple[Survey | None, str]:
     survey = db.scalar(select(Survey).where(Survey.token_hash == hash_key(token)))
-    if survey is None:
+    if survey is None or survey.method != "online":  # a phone follow-up has no link to answer
         return None, "unknown_link"
     expires = survey.expires_at if survey.expires_at.tzinfo else survey.expires_at.replace(tzinfo=dt.UTC)
     if survey.answered_at is not None:
@@ -71,20 +70,6 @@ def answer(
         survey, problem = _find(db, token)
         if problem:
             return _page(lang, _status(survey, problem), problem=problem)
-        survey.rating, survey.comment, survey.answered_at = (
-            rating,
-            comment.strip() or None,
-            dt.datetime.now(dt.UTC),
-        )
-        claim = db.get(Claim, survey.claim_id)
-        audit.record(
-            db,
-            claim,
-            kind="survey_answered",
-            actor_type="customer",
-            actor="customer",
-            outcome={"rating": rating, "comment": survey.comment, "handlers": survey.handlers},
-        )
-        rectification.on_rating(db, runtime, claim, rating)
+        surveys.answer(db, runtime, survey, rating, comment)
         db.commit()
         return _page(lang, thanks=True)
