@@ -121,8 +121,81 @@ class FeatureSet(Protocol):
         """Describe the feature set for the run's record."""
 
 
+@dataclass(frozen=True)
+class Input:
+    """One input a model reads: its name, its kind of value, and whether a claim must carry it."""
+
+    name: str
+    type: str  # number | date | category | flag
+    required: bool
+
+
+# What the service supplies for every claim (its history, policy and claim fields): the
+# inputs a model must be satisfied with to score the service's claims.
+SERVICE_INPUTS = (
+    Input("product", "category", True),
+    Input("peril", "category", True),
+    Input("channel", "category", True),
+    Input("claimed_amount", "number", True),
+    Input("sum_insured_remaining", "number", True),
+    Input("policy_start", "date", True),
+    Input("incident_date", "date", True),
+    Input("report_date", "date", True),
+    Input("incident_hour", "number", True),
+    Input("prior_claims_12m", "number", True),
+    Input("bank_account_changed_days", "number", False),
+    Input("provider_claims_90d", "number", True),
+    Input("injuries", "number", True),
+    Input("police_report", "flag", False),
+    Input("third_party", "flag", False),
+)
+
+
+def contract(features: FeatureSet) -> dict[str, Any]:
+    """The inputs a fitted feature set needs and its mode: `service` (the service's own claim
+    schema) or `table` (the columns of the table it was trained on)."""
+    if isinstance(features, ClaimFeatures):
+        return {"mode": "service", "inputs": [asdict(i) for i in SERVICE_INPUTS]}
+    if isinstance(features, TableColumns):
+        kinds = {r.column: r.role for r in features.roles}
+        kind = {"numeric": "number", "categorical": "category", "date": "date"}
+        return {
+            "mode": "table",
+            "inputs": [
+                asdict(Input(name, kind[kinds[name]], name in features.required)) for name in features.inputs
+            ],
+        }
+    raise TypeError(f"no input contract for feature set {type(features).__name__}")
+
+
+def service_problems(terms: Mapping[str, Any]) -> list[str]:
+    """Why a model with this contract cannot score the service's claims (none: it can)."""
+    if terms.get("mode") != "service":
+        names = ", ".join(i["name"] for i in terms.get("inputs", [])[:6])
+        return [
+            f"it is a {terms.get('mode')!r}-mode model, trained on another table's columns ({names}, ...), "
+            "not on the service's claim schema"
+        ]
+    offered = {i.name: i.type for i in SERVICE_INPUTS}
+    problems = []
+    for wanted in terms.get("inputs", []):
+        if wanted["required"] and wanted["name"] not in offered:
+            problems.append(f"it needs {wanted['name']!r}, which the service does not supply")
+        elif wanted["name"] in offered and offered[wanted["name"]] != wanted["type"]:
+            supplied = offered[wanted["name"]]
+            problems.append(
+                f"it reads {wanted['name']!r} as a {wanted['type']}, the service supplies a {supplied}"
+            )
+    return problems
+
+
 def record(features: FeatureSet, claim: Mapping[str, Any]) -> dict[str, Any]:
     """Compute features for one claim (online); raise FeatureError naming a bad field."""
+    if features.inputs and not any(name in claim for name in features.inputs):
+        # Nothing the model reads is there: every feature would be missing, and the score the same.
+        raise FeatureError(
+            features.inputs[0], f"none of the model's {len(features.inputs)} inputs is in the claim"
+        )
     columns = features.compute(RecordSource(claim))
     return {n: columns[n][0] for n in (*features.numeric, *features.categorical)}
 
@@ -146,23 +219,7 @@ class ClaimFeatures:
         "third_party",
     )
     categorical = ("product", "peril", "channel")
-    inputs = (
-        "product",
-        "peril",
-        "channel",
-        "claimed_amount",
-        "sum_insured_remaining",
-        "policy_start",
-        "incident_date",
-        "report_date",
-        "incident_hour",
-        "prior_claims_12m",
-        "bank_account_changed_days",
-        "provider_claims_90d",
-        "injuries",
-        "police_report",
-        "third_party",
-    )
+    inputs = tuple(i.name for i in SERVICE_INPUTS)
 
     def __init__(self) -> None:
         self.typical: dict[str, float] = {}
@@ -235,6 +292,7 @@ class TableColumns:
         self.categorical: tuple[str, ...] = ()
         self.dates: tuple[str, ...] = ()
         self.inputs: tuple[str, ...] = ()
+        self.required: frozenset[str] = frozenset()  # inputs no fitting row lacked: a claim must carry them
 
     def compute(self, source: Source) -> dict[str, np.ndarray]:
         """Derive the table's features from a source."""
@@ -242,12 +300,12 @@ class TableColumns:
         diffs = set(self.numeric) - {r.column for r in self.roles}
         for name in self.numeric:
             if name not in diffs:
-                out[name] = source.number(name, required=False)
-        days = {d: source.days(d, required=False) for d in self.dates}
+                out[name] = source.number(name, required=name in self.required)
+        days = {d: source.days(d, required=d in self.required) for d in self.dates}
         for a, b in combinations(self.dates, 2):
             out[f"days_{a}_to_{b}"] = days[b] - days[a]
         for name in self.categorical:
-            out[name] = source.category(name, required=False)
+            out[name] = source.category(name, required=name in self.required)
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -279,6 +337,7 @@ def state(features: FeatureSet) -> dict[str, Any]:
             "categorical": list(features.categorical),
             "dates": list(features.dates),
             "inputs": list(features.inputs),
+            "required": sorted(features.required),
         }
     raise TypeError(f"no plain state for feature set {type(features).__name__}")
 
@@ -297,5 +356,6 @@ def restore(data: Mapping[str, Any]) -> FeatureSet:
         table.categorical = tuple(data["categorical"])
         table.dates = tuple(data["dates"])
         table.inputs = tuple(data["inputs"])
+        table.required = frozenset(data.get("required", ()))  # documents before the contract: none
         return table
     raise ValueError(f"unknown feature set kind {data['kind']!r}")

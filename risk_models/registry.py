@@ -27,6 +27,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from risk_models import evaluate
+from risk_models import features as F
 from risk_models.features import FeatureError
 from risk_models.model import FraudRiskModel
 from risk_models.train import TrainResult
@@ -111,6 +112,7 @@ def log_training(result: TrainResult, description: dict[str, Any], register: boo
         )
         mlflow.log_artifacts(str(folder / "plots"), "plots")
         mlflow.log_dict(model.metadata, "model_metadata.json")
+        mlflow.log_dict(F.contract(model.features), "inputs_contract.json")
         mlflow.log_dict({"budgets": evaluate.budget_table(y, result.holdout_scores)}, "alert_budget.json")
         holdout_path = folder / "holdout.parquet"
         result.holdout.to_parquet(holdout_path, index=False)
@@ -131,6 +133,7 @@ def log_training(result: TrainResult, description: dict[str, Any], register: boo
         for key in TAGGED_METRICS:
             client.set_model_version_tag(MODEL_NAME, version, key, f"{result.metrics[key]:.4f}")
         client.set_model_version_tag(MODEL_NAME, version, "mode", model.features.describe()["kind"])
+        client.set_model_version_tag(MODEL_NAME, version, "inputs", json.dumps(F.contract(model.features)))
         out["version"] = version
     return out
 
@@ -177,6 +180,15 @@ def promote(
     candidate_mv = _version(version)
     if force and not reason:
         raise RegistryError("--force needs --reason, recorded with the version")
+    if alias == "champion":
+        # The champion scores the service's claims: a model that cannot read them would score
+        # every claim alike. Not a judgement call, so --force does not lift it.
+        problems = F.service_problems(F.contract(load(str(candidate_mv.version))[0].features))
+        if problems:
+            raise RegistryError(
+                f"version {candidate_mv.version} cannot be the service's champion: {'; '.join(problems)} "
+                "(--force does not override this; give it another alias, e.g. challenger)"
+            )
     client = MlflowClient()
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     if alias != "champion" or force:

@@ -113,6 +113,7 @@ class TableFeatures(TableColumns):
         self.numeric = tuple(c for c, r in by.items() if r == "numeric") + diffs
         self.categorical = tuple(c for c, r in by.items() if r == "categorical")
         self.inputs = tuple(c for c, r in by.items() if r in ("numeric", "categorical", "date"))
+        self.required = frozenset(c for c in self.inputs if data[c].notna().all())
         if not self.numeric and not self.categorical:
             raise ValueError("no usable feature columns left after dropping id-like columns")
         return self

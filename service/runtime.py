@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from risk_models.features import contract, service_problems
 from risk_models.scorer import Scorer
 from rules.rulebook import load_shipped
 from service import audit
@@ -52,13 +53,21 @@ def load_scorer(settings: Settings) -> tuple[Scorer | None, str | None]:
         return None, "model loading disabled"
     try:
         if settings.serving_model is not None:
-            return Scorer.from_json(settings.serving_model.read_text(encoding="utf-8")), None
-        from risk_models import export
+            scorer = Scorer.from_json(settings.serving_model.read_text(encoding="utf-8"))
+        else:
+            from risk_models import export
 
-        return Scorer.from_json(export.document(settings.data_dir, settings.model_ref)), None
+            scorer = Scorer.from_json(export.document(settings.data_dir, settings.model_ref))
     except Exception as exc:
         log.warning("fraud-risk model not loaded: %s", exc)
         return None, str(exc)
+    problems = service_problems(contract(scorer.model.features))
+    if problems:
+        # It would read every claim's inputs as missing and score them all alike: refused.
+        why = f"model version {scorer.version} cannot score the service's claims: {'; '.join(problems)}"
+        log.warning("fraud-risk model not loaded: %s", why)
+        return None, why
+    return scorer, None
 
 
 def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = None) -> Runtime:

@@ -215,3 +215,18 @@ def test_the_listing_names_every_version_with_its_aliases_and_plot_files(store, 
     plots = next(r for r in rows if r["version"] == good)["plots"]
     assert {"roc", "calibration", "feature_importance"} <= set(plots)
     assert all(Path(p).is_file() and p.endswith(".png") for p in plots.values())
+
+
+def test_a_table_model_cannot_become_the_champion_even_by_force(versions):
+    from tests.risk_models.test_contract import table_result
+
+    good, _ = versions
+    registry.promote(good, force=True, reason="the champion before the attempt")
+    table = registry.log_training(table_result(), {"source": "another table"})["version"]
+    tags = {r["version"]: r for r in registry.versions()}
+    assert tags[table]["mode"] == "table"
+    for force in (False, True):
+        with pytest.raises(registry.RegistryError, match=r"cannot be the service's champion.*'table'-mode"):
+            registry.promote(table, force=force, reason="try it" if force else None)
+    assert registry.load("champion")[1] == good
+    assert registry.promote(table, alias="challenger").promoted  # compared offline, never serving

@@ -115,14 +115,17 @@ def test_history_facts_match_a_plain_reading(flow, client):
 
 
 def test_the_service_supplies_exactly_the_facts_it_declares(flow, client):
+    from risk_models.features import SERVICE_INPUTS
     from service.adjudication.facts import SUPPLIED, build_facts
 
     claim = flow.report()
     with client.app.state.runtime.sessions() as session:
         row = session.scalar(select(Claim).where(Claim.claim_number == claim["claim_number"]))
         everything = set(SUPPLIED) | set(row.facts) | {"bank_account_changed_days", "provider_claims_90d"}
-        made, _ = build_facts(session, row, everything)
+        made, risk_input = build_facts(session, row, everything)
         own = set(row.facts)
+    # The risk inputs are the service schema a champion's contract is checked against.
+    assert set(risk_input) == {i.name for i in SERVICE_INPUTS}
     # similar_claim_number appears only when there is a similar claim; risk_band comes from the model.
     assert set(made) - own == SUPPLIED - {"risk_band", "similar_claim_number"}
     bad = flow.call(

@@ -53,3 +53,19 @@ def test_workers_starting_together_store_the_shipped_rulebooks_once(backend, sco
         built.close()
         elsewhere.dispose()
         engine.dispose()
+
+
+@pytest.mark.model
+def test_the_service_refuses_a_model_that_cannot_read_its_claims(tmp_path):
+    """A table-mode champion would score every claim alike: it is not loaded, and readiness says why."""
+    from risk_models.features import ClaimFeatures
+    from service.config import Settings
+    from tests.risk_models.test_contract import table_result
+
+    document = tmp_path / "serving-model.json"
+    document.write_text(table_result().model.serving("7").to_json(), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path, serving_model=document, load_model=True)
+    scorer, why = runtime_module.load_scorer(settings)
+    assert scorer is None
+    assert "model version 7 cannot score the service's claims" in why and "'table'-mode" in why
+    assert ClaimFeatures.inputs  # the service's own schema is what a champion must read
