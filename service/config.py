@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     notify_webhook_secret: SecretStr | None = None
     # Run the outbox worker inside each service process (`make run` does); otherwise run
     # `claims worker` beside the service. Either way a job runs once and a message goes once.
+    # How often `claims serve` asks the registry for the champion, and a worker looks at the
+    # serving document it is handed (0: never; the model changes only with a restart).
+    model_refresh_seconds: float = Field(default=60.0, ge=0, le=86_400)
     worker_in_process: bool = False
     # The address customers reach (survey links), and the zone of the service hours.
     public_url: str = "http://127.0.0.1:8000"

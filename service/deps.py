@@ -99,7 +99,7 @@ def require(*roles: str) -> Callable[..., Principal]:
     async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role != "admin" and principal.role not in roles:
             raise Forbidden(
-                f"role {principal.role} may not do this; allowed: {', '.join(sorted(roles))}",
+                f"role {principal.role} may not do this; allowed: {', '.join(sorted({*roles, 'admin'}))}",
                 role=principal.role,
                 allowed_roles=sorted({*roles, "admin"}),
             )

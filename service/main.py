@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from risk_models.scorer import Scorer
-from service import errors, observability, openapi
+from service import errors, model_watch, observability, openapi
 from service import runtime as runtime_module
 from service.admission import Admission
 from service.claims.queue_router import router as queues_router
@@ -61,6 +61,9 @@ class Readiness(BaseModel):
     database: str = Field(description="ok, or why it is unreachable")
     rulebooks: str = Field(description="the rulebooks loaded, name@version")
     model: str = Field(description="the fraud model loaded, or why not")
+    model_update: str | None = Field(
+        default=None, description="why the last new champion was not taken (the model above serves)"
+    )
 
 
 def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -> FastAPI:
@@ -78,6 +81,10 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         gc.collect()
         gc.freeze()
         stop = threading.Event()
+        if settings.serving_model is not None and settings.model_refresh_seconds > 0:
+            watcher = model_watch.Watcher(rt, settings.serving_model)
+            args = (stop, settings.model_refresh_seconds)
+            threading.Thread(target=watcher.run, args=args, name="model-watch", daemon=True).start()
         if settings.worker_in_process:
             threading.Thread(target=outbox_worker.run, args=(rt, stop), name="outbox", daemon=True).start()
         yield
@@ -147,6 +154,8 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
             checks["database"] = f"unreachable: {exc.__class__.__name__}"
         checks["rulebooks"] = ", ".join(f"{b.name}@{b.version}" for b in rt.store.shipped.values())
         checks["model"] = f"fraud-risk@{rt.scorer.version}" if rt.scorer else f"not loaded: {rt.model_error}"
+        if rt.scorer is not None and rt.model_error:
+            checks["model_update"] = rt.model_error
         ready = checks["database"] == "ok" and rt.scorer is not None
         return JSONResponse(
             {"status": "ready" if ready else "not ready", **checks},

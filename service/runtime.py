@@ -61,13 +61,23 @@ def load_scorer(settings: Settings) -> tuple[Scorer | None, str | None]:
     except Exception as exc:
         log.warning("fraud-risk model not loaded: %s", exc)
         return None, str(exc)
-    problems = service_problems(contract(scorer.model.features))
-    if problems:
-        # It would read every claim's inputs as missing and score them all alike: refused.
-        why = f"model version {scorer.version} cannot score the service's claims: {'; '.join(problems)}"
+    why = unfit(scorer)
+    if why:
         log.warning("fraud-risk model not loaded: %s", why)
         return None, why
     return scorer, None
+
+
+def unfit(scorer: Scorer) -> str | None:
+    """Why a model cannot score the service's claims (None: it can).
+
+    One whose inputs contract the service's claims do not meet would read their inputs as
+    missing and score them all alike: it is refused.
+    """
+    problems = service_problems(contract(scorer.model.features))
+    if problems:
+        return f"model version {scorer.version} cannot score the service's claims: {'; '.join(problems)}"
+    return None
 
 
 def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = None) -> Runtime:

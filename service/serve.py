@@ -14,9 +14,11 @@ import logging
 import os
 import shutil
 import sys
+import threading
 
 import uvicorn
 
+from service import model_watch
 from service.config import Settings, get_settings
 
 log = logging.getLogger("service.serve")
@@ -34,10 +36,14 @@ def _hand_out_the_model(settings: Settings) -> None:
         log.warning("fraud-risk model not exported for the workers: %s", exc)
         return
     path = settings.data_dir / "serving-model.json"
-    partial = path.with_suffix(".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)  # a worker never reads half a document
+    model_watch.write_document(path, text)
     os.environ["CLAIMS_SERVING_MODEL"] = str(path)
+    if settings.model_refresh_seconds > 0:
+        # A new champion reaches the workers through the document (they watch it).
+        stop = threading.Event()
+        threading.Thread(
+            target=model_watch.publish, args=(settings, path, stop), name="model-publish", daemon=True
+        ).start()
 
 
 def main(argv: list[str] | None = None) -> None:

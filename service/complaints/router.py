@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from service.complaints import service
 from service.complaints.schemas import ComplaintIn, HandOverIn, ResolutionIn, ResponseIn
 from service.deps import DbSession, From, Offset, RowId, RuntimeDep, To, period, require
-from service.security import MAY, Principal
+from service.security import MAY, SUPERVISORS, Principal
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 Handler = Annotated[Principal, Depends(require(*MAY["handle_complaint"]))]
 Reader = Annotated[Principal, Depends(require(*MAY["complaints"]))]
+Mover = Annotated[Principal, Depends(require(*MAY["handle_complaint"], *SUPERVISORS))]
 
 
 @router.post("", status_code=201)
@@ -66,10 +67,10 @@ def get_complaint(_: Reader, complaint_id: RowId, session: DbSession) -> dict[st
 
 @router.post("/{complaint_id}/response")
 def respond_to_complaint(
-    who: Handler, complaint_id: RowId, body: ResponseIn, session: DbSession
+    who: Handler, complaint_id: RowId, body: ResponseIn, session: DbSession, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Give the first response (once)."""
-    complaint = service.respond(session, service.get(session, complaint_id), body, who)
+    complaint = service.respond(session, runtime, service.get(session, complaint_id), body, who)
     out = service.view(session, complaint)
     session.commit()
     return out
@@ -88,7 +89,11 @@ def resolve_complaint(
 
 @router.post("/{complaint_id}/assignment")
 def hand_over_complaint(
-    who: Handler, complaint_id: RowId, body: HandOverIn, session: DbSession, runtime: RuntimeDep
+    who: Mover,
+    complaint_id: RowId,
+    body: HandOverIn,
+    session: DbSession,
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Give the complaint to another member of its team (its owner or a supervisor)."""
     complaint = service.hand_over(session, runtime, service.get(session, complaint_id), body, who)

@@ -49,3 +49,4 @@ class HandOverIn(Strict):
     """Who of the complaint's team handles it from now on."""
 
     to: str = Field(min_length=1, max_length=80)
+    reason: str = Field(min_length=1, max_length=500, description="why it changes hands")

@@ -116,7 +116,16 @@ def hand_over(
         raise Unprocessable(
             f"{data.to!r} is no member of the {complaint.team} team: {list(members)}", field="to"
         )
-    complaint.owner = data.to
+    before, complaint.owner = complaint.owner, data.to
+    if complaint.claim_id is not None:  # kept with the claim's decisions, as a claim's own reassignment is
+        audit.by_person(
+            session,
+            session.get(Claim, complaint.claim_id),
+            who,
+            kind="complaint_assigned",
+            outcome={"complaint": complaint.id, "from": before, "to": data.to, "reason": data.reason},
+            request_id=None,
+        )
     return complaint
 
 
@@ -128,9 +137,23 @@ def get(session: Session, complaint_id: int) -> Complaint:
     return found
 
 
-def respond(session: Session, complaint: Complaint, data: ResponseIn, who: Principal) -> Complaint:
+def _may_handle(runtime: Runtime, complaint: Complaint, who: Principal) -> None:
+    """Its owner, a member of its team or a supervisor answers a complaint; nobody else."""
+    members = runtime.assignment.members(complaint.team or "")
+    if not (who.role in SUPERVISORS or who.name == complaint.owner or who.name in members):
+        raise Forbidden(
+            f"complaint {complaint.id} is the {complaint.team} team's "
+            f"(owner {complaint.owner or 'none'}): its members or a supervisor answer it",
+            field="owner",
+        )
+
+
+def respond(
+    session: Session, runtime: Runtime, complaint: Complaint, data: ResponseIn, who: Principal
+) -> Complaint:
     """The first response; a complaint answered or closed already is refused."""
     session.refresh(complaint, with_for_update=True)  # two at once: the second waits, then sees the first
+    _may_handle(runtime, complaint, who)
     if complaint.status != "open":
         raise Conflict(
             f"complaint {complaint.id} is {complaint.status}: it has its response", state=complaint.status
@@ -145,6 +168,7 @@ def resolve(
 ) -> Complaint:
     """Close a complaint with its resolution, cause and whether it was upheld (once)."""
     session.refresh(complaint, with_for_update=True)  # two at once: the second waits, then sees the first
+    _may_handle(runtime, complaint, who)
     if complaint.status == "resolved":
         raise Conflict(f"complaint {complaint.id} is resolved already", state="resolved")
     now = _now()

@@ -80,9 +80,12 @@ def raise_notice(session: Session, runtime: Runtime, data: RectificationIn, who:
             raise NotFound(f"no claim {data.claim_number}", field="claim_number")
     if data.owner_team and data.owner_team not in runtime.assignment.policy.teams:
         raise Unprocessable(f"no team {data.owner_team!r} in the assignment file", field="owner_team")
-    people = {p.name for p in runtime.keys.values()}
+    # An owner is a person of the staff (a system's key owns nothing), of the team if one is named.
+    people = {p.name for p in runtime.keys.values() if p.role != "claims_system"}
     if data.owner and data.owner not in people:
-        raise Unprocessable(f"nobody called {data.owner!r} has a key", field="owner")
+        raise Unprocessable(f"nobody of the staff called {data.owner!r} has a key", field="owner")
+    if data.owner and data.owner_team and data.owner not in runtime.assignment.members(data.owner_team):
+        raise Unprocessable(f"{data.owner!r} is no member of the {data.owner_team} team", field="owner")
     if not (data.owner_team or data.owner or claim):
         raise Unprocessable(
             "name an owner team or person (or the claim whose team owns it)", field="owner_team"

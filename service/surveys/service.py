@@ -45,7 +45,10 @@ def _now() -> dt.datetime:
 
 
 def by_phone(policy: SurveyPolicy, claim: Claim) -> bool:
-    """Whether the policy has a member of the claim's team call the customer instead of a link."""
+    """Whether the policy has a member of the claim's team call the customer instead of a link
+    (only a customer with a phone number can be called)."""
+    if not claim.contact_phone:
+        return False
     return ("no_email" in policy.phone_when and not claim.contact_email) or (
         "major" in policy.phone_when and claim.route == "major"
     )
@@ -57,16 +60,20 @@ def start(session: Session, runtime: Runtime, claim: Claim) -> str | None:
     token = secrets.token_urlsafe(24)
     phone = by_phone(policy, claim)
     now = _now()
+    handlers = sorted({r.reviewer for r in claim.reviews} | ({claim.owner} if claim.owner else set()))
+    # The call is made by someone of the team who did not handle the claim: nobody asks the
+    # customer to rate their own work (with nobody else, the team's supervisors call).
+    callers = [m for m in runtime.assignment.members(claim.team or "") if m not in handlers]
     session.add(
         Survey(
             claim_id=claim.id,
             token_hash=hash_key(token),  # a phone follow-up's link is never sent: nobody can use it
-            handlers=sorted({r.reviewer for r in claim.reviews} | ({claim.owner} if claim.owner else set())),
+            handlers=handlers,
             created_at=now,
             expires_at=now + dt.timedelta(days=policy.token_days),
             method="phone" if phone else "online",
             team=claim.team if phone else None,
-            assignee=claim.owner if phone else None,
+            assignee=callers[0] if phone and callers else None,
             calls=0,
         )
     )
@@ -126,15 +133,24 @@ def call(
     """Record one call of a phone follow-up: its caller, a member of its team, or a supervisor."""
     session.refresh(survey, with_for_update=True)  # two callers at once: the second sees the first
     if survey.method != "phone":
-        raise Conflict(f"survey {survey.id} is answered online, not by phone", state="online")
+        raise Conflict(
+            f"survey {survey.id} is an online survey: the customer answers it through their link",
+            state="online",
+        )
     now_state = state(runtime, survey)
     if now_state != "open":
         raise Conflict(f"survey {survey.id} is {now_state} already", state=now_state)
+    if who.name in survey.handlers:
+        raise Forbidden(
+            f"you handled claim {claim_number(session, survey)}: someone else asks the customer how it went",
+            field="caller",
+        )
     members = runtime.assignment.members(survey.team) if survey.team else ()
     if not (who.role in SUPERVISORS or who.name == survey.assignee or who.name in members):
-        holder = survey.assignee or survey.team or "its team"
         raise Forbidden(
-            f"survey {survey.id} is {holder}'s call: they, their team or a supervisor", field="assignee"
+            f"the call for survey {survey.id} is for the {survey.team or 'claim'} team "
+            f"({survey.assignee or 'no one named'}) or a supervisor",
+            field="assignee",
         )
     if data.reached:
         answer(session, runtime, survey, data.rating, data.comment, by=who, request_id=request_id)
@@ -144,6 +160,11 @@ def call(
         outcome = {"reached": False, "calls": survey.calls, "lapsed": state(runtime, survey) == "lapsed"}
         audit.by_person(session, claim, who, kind="survey_call", outcome=outcome, request_id=request_id)
     return survey
+
+
+def claim_number(session: Session, survey: Survey) -> str | None:
+    """The number of the claim a survey is about."""
+    return session.scalar(select(Claim.claim_number).where(Claim.id == survey.claim_id))
 
 
 def view(session: Session, runtime: Runtime, survey: Survey) -> dict[str, Any]:
@@ -178,4 +199,7 @@ def calls_due(session: Session, runtime: Runtime, who: Principal, mine: bool = F
         teams = runtime.assignment.teams_of(who.name)
         query = query.where(or_(Survey.assignee == who.name, Survey.team.in_(teams)))
     rows = session.scalars(query.order_by(Survey.created_at, Survey.id).limit(500))
-    return [view(session, runtime, s) for s in rows if state(runtime, s) == "open"]
+    # A call the person may not make (they handled the claim) is not theirs to see as due.
+    return [
+        view(session, runtime, s) for s in rows if state(runtime, s) == "open" and who.name not in s.handlers
+    ]

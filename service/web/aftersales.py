@@ -64,7 +64,11 @@ def calls_page(request: Request, who: Person, session: DbSession, runtime: Runti
     """The satisfaction calls the person's teams still have to make, with the form to record one."""
     allow(who, "follow_up")
     rows = surveys.calls_due(session, runtime, who)
-    return render(request, "calls.html", who, rows=rows, **nav(session, runtime, who))
+    labels = {
+        name: {"en": team.label.en, "zh-CN": team.label.zh_cn}
+        for name, team in runtime.assignment.policy.teams.items()
+    }
+    return render(request, "calls.html", who, rows=rows, team_labels=labels, **nav(session, runtime, who))
 
 
 @router.post("/calls/{survey_id}", dependencies=[CsrfChecked])
@@ -118,12 +122,16 @@ def _date(text: str | None, name: str) -> dt.date | None:
 
 
 @router.post("/complaints/{complaint_id}/response", dependencies=[CsrfChecked])
-def respond(request: Request, who: Person, complaint_id: RowId, session: DbSession, text: Text) -> Response:
+def respond(
+    request: Request, who: Person, complaint_id: RowId, session: DbSession, runtime: RuntimeDep, text: Text
+) -> Response:
     """Give a complaint its first response."""
 
     def act() -> None:
         allow(who, "handle_complaint")
-        complaints.respond(session, complaints.get(session, complaint_id), ResponseIn(text=text), who)
+        complaints.respond(
+            session, runtime, complaints.get(session, complaint_id), ResponseIn(text=text), who
+        )
 
     return act_then_back(request, session, who, "/app/complaints", act)
 

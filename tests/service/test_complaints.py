@@ -41,9 +41,9 @@ def test_a_complaint_is_answered_once_resolved_once_and_shows_on_its_claim(flow)
     assert made["status"] == "open" and made["claim_number"] == n
     assert made["first_response"]["met"] is None and made["first_response"]["breached"] is False
     path = f"/v1/complaints/{made['id']}"
-    answered = flow.call("specialist", "POST", f"{path}/response", {"text": "We are on it."})
+    answered = flow.call("senior_reviewer", "POST", f"{path}/response", {"text": "We are on it."})
     assert answered["status"] == "responded" and answered["first_response"]["met"] is True
-    again = flow.call("specialist", "POST", f"{path}/response", {"text": "again"}, expect=409)
+    again = flow.call("senior_reviewer", "POST", f"{path}/response", {"text": "again"}, expect=409)
     assert again["state"] == "responded"
     body = {"resolution": "Called back, apologised.", "cause": "staff", "upheld": True}
     done = flow.call("senior_reviewer", "POST", f"{path}/resolution", body)
@@ -61,7 +61,7 @@ def test_bad_complaints_are_refused_and_change_nothing(flow):
     assert unknown["field"] == "claim_number"
     assert flow.call("claims_system", "POST", "/v1/complaints", _body(severity="urgent"), expect=422)
     assert flow.call("investigator", "POST", "/v1/complaints", _body(), expect=403)["status"] == 403
-    assert flow.call("specialist", "POST", "/v1/complaints/999999/response", {"text": "x"}, expect=404)
+    assert flow.call("senior_reviewer", "POST", "/v1/complaints/999999/response", {"text": "x"}, expect=404)
     assert len(flow.call("analyst", "GET", "/v1/complaints?limit=200")) == before
 
 
@@ -88,15 +88,15 @@ def test_the_statistics_match_a_hand_count(client, flow):
         )
     ]
     upheld = {"resolution": "fixed", "cause": "process", "upheld": True}
-    flow.call("specialist", "POST", f"/v1/complaints/{ids[0]}/resolution", upheld)
-    flow.call("specialist", "POST", f"/v1/complaints/{ids[1]}/resolution", {**upheld, "upheld": False})
+    flow.call("senior_reviewer", "POST", f"/v1/complaints/{ids[0]}/resolution", upheld)
+    flow.call("senior_reviewer", "POST", f"/v1/complaints/{ids[1]}/resolution", {**upheld, "upheld": False})
     with runtime.sessions() as session:  # the third is answered late: after its first-response clock
         session.execute(
             text("UPDATE complaints SET first_response_due = :t WHERE id = :i"),
             {"t": "2000-01-01 00:00:00", "i": ids[2]},
         )
         session.commit()
-    flow.call("specialist", "POST", f"/v1/complaints/{ids[2]}/response", {"text": "sorry for the wait"})
+    flow.call("senior_reviewer", "POST", f"/v1/complaints/{ids[2]}/response", {"text": "sorry for the wait"})
     today = dt.datetime.now(ZONE).date().isoformat()
     stats = flow.call("analyst", "GET", f"/v1/complaints/statistics?from={today}&to={today}")
     assert stats["received"] == 4 and stats["open"] == 2
@@ -112,7 +112,7 @@ def test_an_upheld_complaint_and_a_low_rating_open_rectification_items_that_clos
     n = claim["claim_number"]
     made = flow.call("claims_system", "POST", "/v1/complaints", _body(claim_number=n), expect=201)
     body = {"resolution": "apologised", "cause": "staff", "upheld": True}
-    flow.call("specialist", "POST", f"/v1/complaints/{made['id']}/resolution", body)
+    flow.call("senior_reviewer", "POST", f"/v1/complaints/{made['id']}/resolution", body)
     items = [i for i in flow.call("analyst", "GET", "/v1/rectifications") if i["claim_number"] == n]
     assert len(items) == 1 and items[0]["source"] == "complaint" and items[0]["owner_team"] == claim["team"]
     assert items[0]["status"] == "open" and items[0]["overdue"] is False
@@ -190,7 +190,7 @@ def test_an_email_is_answered_within_the_email_reply_days_and_goes_to_the_compla
 
 def test_a_complaint_answered_but_not_resolved_near_its_deadline_is_escalated(client, flow):
     made = flow.call("claims_system", "POST", "/v1/complaints", _body(), expect=201)
-    flow.call("specialist", "POST", f"/v1/complaints/{made['id']}/response", {"text": "on it"})
+    flow.call("senior_reviewer", "POST", f"/v1/complaints/{made['id']}/response", {"text": "on it"})
     worker.run_jobs(client.app.state.runtime, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
     assert flow.call("analyst", "GET", f"/v1/complaints/{made['id']}")["escalated"] is True
 
@@ -223,7 +223,7 @@ def test_two_resolutions_at_once_close_a_complaint_once_and_open_one_item(commit
         return committed_client.post(path, json=body, headers=headers(who))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(resolve, ["specialist", "senior_reviewer"] * 4))
+        answers = list(pool.map(resolve, ["senior_reviewer2", "senior_reviewer"] * 4))
     assert sorted(a.status_code for a in answers) == [200] + [409] * 7, [a.text for a in answers]
     items = [i for i in flow.call("analyst", "GET", "/v1/rectifications") if i["complaint_id"] == made["id"]]
     assert len(items) == 1

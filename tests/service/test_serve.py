@@ -3,7 +3,9 @@ registry, and none of the training libraries in a worker's memory."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -48,13 +50,15 @@ def _mapped(pid: int) -> set[str]:
         return {line.split()[-1] for line in maps if "/" in line}
 
 
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/PID/maps")
-def test_serve_workers_score_with_the_champion_and_hold_no_training_library(data_dir: Path):
+@contextlib.contextmanager
+def _serving(data_dir: Path, **extra: str):
+    """`claims serve --workers 2` on the data folder; yield its base URL and process once ready."""
     env = {
         **os.environ,
         "CLAIMS_DATA_DIR": str(data_dir),
         "DATABASE_URL": f"sqlite:///{data_dir / 'claims.db'}",
         "CLAIMS_API_KEYS": "claims_system:claims-system:serve-test-key",
+        **extra,
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.pop("CLAIMS_SERVING_MODEL", None)
@@ -76,8 +80,17 @@ def test_serve_workers_score_with_the_champion_and_hold_no_training_library(data
                 pass
             assert server.poll() is None, log.read_text()
             time.sleep(0.5)
-        assert ready is not None and ready.status_code == 200
-        assert ready.json()["model"] == "fraud-risk@1"
+        assert ready is not None and ready.status_code == 200, log.read_text()
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/PID/maps")
+def test_serve_workers_score_with_the_champion_and_hold_no_training_library(data_dir: Path):
+    with _serving(data_dir) as (url, server):
+        assert httpx.get(f"{url}/readyz").json()["model"] == "fraud-risk@1"
         assert (data_dir / "serving-model.json").is_file()  # exported once, for both workers
         children = [_mapped(p.pid) for p in psutil.Process(server.pid).children()]
         # A worker has LightGBM's library mapped (the model is loaded); the resource tracker has not.
@@ -85,6 +98,26 @@ def test_serve_workers_score_with_the_champion_and_hold_no_training_library(data
         assert len(workers) == 2
         for mapped in workers:
             assert [m for m in mapped if any(lib in m for lib in TRAINING_LIBRARIES)] == []
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def test_a_new_champion_reaches_the_running_workers_without_a_restart(data_dir: Path):
+    with _serving(data_dir, CLAIMS_MODEL_REFRESH_SECONDS="1") as (url, server):
+        assert httpx.get(f"{url}/readyz").json()["model"] == "fraud-risk@1"
+        claims = synth.generate(3000, seed=6)
+        result = train(claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=6, cv_folds=0))
+        second = registry.log_training(result, {"source": "generated", "rows": 3000})["version"]
+        assert registry.promote(second, force=True, reason="switch drill").promoted
+        seen: list[str] = []
+        deadline = time.monotonic() + 90
+        # Both workers must answer with the new version (each request lands on either one).
+        while time.monotonic() < deadline and seen[-20:] != [f"fraud-risk@{second}"] * 20:
+            seen.append(httpx.get(f"{url}/readyz", timeout=5).json()["model"])
+            time.sleep(0.1 if seen[-1].endswith(f"@{second}") else 0.5)
+        assert seen[-20:] == [f"fraud-risk@{second}"] * 20, seen[-25:]
+        assert server.poll() is None  # the same processes: no restart
+        metrics = httpx.get(f"{url}/metrics", headers={"X-API-Key": "serve-test-key"}).text
+        shown = re.findall(
+            r'claims_component_info\{component="model",name="fraud-risk",(?:pid="\d+",)?version="(\d+)"\} 1',
+            metrics,
+        )
+        assert str(second) in shown, metrics[:2000]

@@ -230,15 +230,21 @@ def test_the_after_sales_pages_answer_complaints_close_items_and_show_quality(cl
     page = specialist.get(f"/app/claims/{n}")
     assert 'id="messages"' in page and "报案回执" in page and f"#{made['id']}" in page
     assert f'id="complaint-{made["id"]}"' in specialist.get("/app/complaints")
-    specialist.post(f"/app/complaints/{made['id']}/response", {"text": "looking into it"})
-    specialist.get("/app/complaints?status=responded")
-    specialist.post(
+    # Outside the complaints team, the specialist may read it but not answer it.
+    refused = specialist.post(f"/app/complaints/{made['id']}/response", {"text": "mine?"}, 403)
+    assert "complaints team" in refused.text
+    team = Browser(client, "senior_reviewer")  # a member of the complaints team
+    team.get("/app/complaints")
+    team.post(f"/app/complaints/{made['id']}/response", {"text": "looking into it"})
+    team.get("/app/complaints?status=responded")
+    team.post(
         f"/app/complaints/{made['id']}/resolution",
         {"resolution": "paid", "cause": "process", "upheld": "true"},
     )
     assert flow.call("analyst", "GET", f"/v1/complaints/{made['id']}")["upheld"] is True
-    refused = specialist.post(f"/app/complaints/{made['id']}/response", {"text": "again"}, 409)
+    refused = team.post(f"/app/complaints/{made['id']}/response", {"text": "again"}, 409)
     assert "resolved" in refused.text
+    specialist.get("/app/complaints")
     items = specialist.get("/app/rectifications")
     (item,) = [i for i in flow.call("analyst", "GET", "/v1/rectifications") if i["claim_number"] == n]
     assert f"/app/rectifications/{item['id']}/closure" in items
