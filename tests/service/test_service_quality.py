@@ -49,7 +49,8 @@ def test_the_service_quality_figures_match_a_hand_count(client, flow):
     )
     flow.call("claims_system", "POST", "/v1/complaints", complaint, expect=201)
     resolution = {"resolution": "paid now", "cause": "process", "upheld": True}
-    flow.call("senior_reviewer", "POST", f"/v1/complaints/{first['id']}/resolution", resolution)  # opens an item
+    # Resolved as upheld: it opens a rectification item.
+    flow.call("senior_reviewer", "POST", f"/v1/complaints/{first['id']}/resolution", resolution)
     flow.report(contact_email="late@example.com")  # its documents never come
     worker.run_jobs(runtime, now=LATER)
     items = flow.call("analyst", "GET", "/v1/rectifications")
