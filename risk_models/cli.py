@@ -74,8 +74,9 @@ def _print_metrics(result: TrainResult) -> None:
         table.add_row("shuffled_cv_roc_auc", f"{result.metrics['shuffled_cv_roc_auc']:.4f}", "")
     console.print(table)
     meta = result.model.metadata
+    kind = "newest claims" if meta["time_column"] else "claims drawn at random (no time column)"
     console.print(
-        f"holdout: {meta['rows']['holdout']:,} newest claims"
+        f"holdout: {meta['rows']['holdout']:,} {kind}"
         + (f" ({meta['holdout_from']} .. {meta['holdout_to']})" if meta["holdout_from"] else "")
         + f"; calibration {meta['calibration']}; bands medium >= {result.model.bands.medium:.4f}, "
         f"high >= {result.model.bands.high:.4f}"
@@ -97,8 +98,47 @@ def train_cmd(
     from_db: Annotated[
         bool, typer.Option("--from-db", help="train on the service's labelled claims")
     ] = False,
+    drop: Annotated[
+        list[str] | None, typer.Option("--drop", help="leave a column out (repeat, or COL,COL)")
+    ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option("--keep", help="keep a column the rules would drop (repeat, or COL,COL)"),
+    ] = None,
+    time_as_feature: Annotated[
+        bool, typer.Option("--time-as-feature", help="also learn from the time column's value")
+    ] = False,
 ) -> None:
     """Train on generated claims, or on any claims table with --data FILE --label COLUMN."""
+    try:
+        _train(
+            ctx, data_dir, data, label, time_column, n, seed, register, from_db, drop, keep, time_as_feature
+        )
+    except ValueError as exc:  # the table, the label or a column named: the user's to fix
+        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _columns(values: list[str] | None) -> list[str]:
+    return [c.strip() for v in values or () for c in v.split(",") if c.strip()]
+
+
+def _train(
+    ctx: typer.Context,
+    data_dir: Path,
+    data: Path | None,
+    label: str,
+    time_column: str | None,
+    n: int,
+    seed: int,
+    register: bool,
+    from_db: bool,
+    drop: list[str] | None,
+    keep: list[str] | None,
+    time_as_feature: bool,
+) -> None:
+    if (drop or keep or time_as_feature) and (data is None or from_db):
+        raise ValueError("--drop, --keep and --time-as-feature apply to a table given with --data")
     config = TrainConfig(seed=seed)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
@@ -122,10 +162,18 @@ def train_cmd(
         else:
             frame = tabular.read_table(data)
             if label not in frame.columns:
-                raise typer.BadParameter(f"no column {label!r} in {data}", param_hint="--label")
+                shown = ", ".join(map(str, frame.columns[:12]))
+                raise ValueError(f"no column {label!r} in {data} (--label; its columns: {shown}, ...)")
+            if time_column is not None and time_column not in frame.columns:
+                raise ValueError(f"no column {time_column!r} in {data} (--time-column)")
             frame[label] = tabular.label_vector(frame[label])
-            features = tabular.TableFeatures(label).assign(frame)
+            features = tabular.TableFeatures(label).assign(frame, _columns(drop), _columns(keep))
             time_column = time_column or tabular.pick_time_column(frame, features.roles)
+            if time_column is not None:
+                tabular.times(frame[time_column])  # a column that cannot order claims is refused here
+                role = next(r.role for r in features.roles if r.column == time_column)
+                if role in ("numeric", "categorical") and not time_as_feature:
+                    features.set_aside(frame, time_column, "the time column: it splits, it is no feature")
             description = {"source": str(data), "rows": len(frame), "label": label}
         description["time_column"] = time_column or "none (random split)"
         result = train(frame, features, label, time_column, config, lambda s: bar.update(task, description=s))
@@ -139,6 +187,9 @@ def train_cmd(
             console.print(f"dropped column [bold]{role.column}[/bold]: {role.reason}")
         if time_column is None:
             console.print("[yellow]warning:[/yellow] no date column: holdout is a random split")
+        undated = result.model.metadata.get("undated_rows", 0)
+        if undated:
+            console.print(f"{undated:,} rows with no {time_column}: fitted on, never in the holdout")
     _print_metrics(result)
     if register:
         console.print(

@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from risk_models import drift, evaluate, frames
+from risk_models import drift, evaluate, frames, tabular
 from risk_models import features as F
 from risk_models.model import Bands, FraudRiskModel
 
@@ -60,20 +60,72 @@ class TrainResult:
 def split_by_time(
     data: pd.DataFrame, time_column: str | None, config: TrainConfig, label: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return row positions of fit, calibration and holdout parts (oldest to newest)."""
+    """Return row positions of fit, calibration and holdout parts (oldest to newest).
+
+    Rows with no time are fitted on, never held out or calibrated on: where they belong in
+    time is unknown. Without a time column the parts are a seeded random split.
+    """
     n = len(data)
     if time_column is not None:
-        when = pd.to_datetime(data[time_column], errors="coerce", format="mixed")
-        order = np.argsort(when.to_numpy(dtype="datetime64[ns]"), kind="stable")
+        when = tabular.times(data[time_column]).to_numpy(dtype="datetime64[ns]")
+        known = np.flatnonzero(~np.isnat(when))
+        undated = np.flatnonzero(np.isnat(when))
+        order = known[np.argsort(when[known], kind="stable")]
     else:
-        order = np.random.default_rng(config.seed).permutation(n)
-    cut_holdout = round(n * (1 - config.holdout))
-    cut_calib = round(n * (1 - config.holdout - config.calibration))
-    parts = order[:cut_calib], order[cut_calib:cut_holdout], order[cut_holdout:]
+        order, undated = np.random.default_rng(config.seed).permutation(n), np.array([], dtype=int)
+    cut_holdout = round(len(order) * (1 - config.holdout))
+    cut_calib = round(len(order) * (1 - config.holdout - config.calibration))
+    parts = np.concatenate([undated, order[:cut_calib]]), order[cut_calib:cut_holdout], order[cut_holdout:]
     for name, part in zip(("fit", "calibration", "holdout"), parts, strict=True):
-        if data[label].iloc[part].nunique() < 2:
-            raise ValueError(f"the {name} part has only one label value: not enough data")
+        values = data[label].iloc[part]
+        if values.nunique() < 2:
+            where = f" (ordered by {time_column}: the labels are clustered in time)" if time_column else ""
+            only = values.iloc[0] if len(values) else "nothing"
+            raise ValueError(
+                f"the {name} part ({len(part)} rows) has only {label} = {only}{where}: "
+                "train on more history, with both outcomes in every period"
+            )
     return parts
+
+
+def single_column_aucs(x: pd.DataFrame, y: np.ndarray, features: F.FeatureSet) -> dict[str, float]:
+    """How well each feature alone separates the labels (ROC-AUC, either direction)."""
+    from sklearn.metrics import roc_auc_score
+
+    out = {}
+    for name in (*features.numeric, *features.categorical):
+        column = x[name]
+        if name in features.categorical:
+            # Each level stands for its share of frauds, smoothed toward the overall share.
+            text = column.astype(object).where(column.notna(), "(missing)").astype(str)
+            seen = pd.DataFrame({"level": text, "y": y}).groupby("level")["y"].agg(["sum", "count"])
+            share = (seen["sum"] + 10 * y.mean()) / (seen["count"] + 10)
+            values = text.map(share).to_numpy(dtype=float)
+        else:
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            values = np.where(
+                np.isnan(values), np.nanmedian(values) if np.isfinite(values).any() else 0, values
+            )
+        if np.ptp(values) == 0:
+            continue
+        auc = roc_auc_score(y, values)
+        out[name] = max(auc, 1 - auc)
+    return out
+
+
+def leak_warnings(aucs: dict[str, float]) -> list[str]:
+    """A column that alone separates the labels far better than any other is likely a leak."""
+    if not aucs:
+        return []
+    ranked = sorted(aucs.items(), key=lambda kv: -kv[1])
+    (best, top), second = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.5)
+    if top >= 0.97 or (top >= 0.85 and top - second >= 0.15):
+        return [
+            f"column {best!r} alone separates the labels (ROC-AUC {top:.3f}, the next best {second:.3f}): "
+            "it may leak the label (filled in after the investigation, or an id); "
+            f"check it, and leave it out with --drop {best}"
+        ]
+    return []
 
 
 def gbm_params(n_rows: int, seed: int, max_trees: int) -> dict[str, Any]:
@@ -249,7 +301,7 @@ def train(
     step("evaluation")
     scores = model.calibrate(model.raw_scores(x_hold))
     result_metrics = evaluate.metrics(y_hold, scores)
-    warnings: list[str] = []
+    warnings = leak_warnings(single_column_aucs(x_fit, y_fit, features))
     if config.cv_folds:
         step("shuffled cross-validation")
         cv_params = {**params, "n_estimators": max(best, 50)}
@@ -264,12 +316,12 @@ def train(
             )
     times = None
     if time_column:
-        stamps = pd.to_datetime(data[time_column].iloc[hold_idx], errors="coerce", format="mixed")
-        times = stamps.dt.date
+        times = tabular.times(data[time_column].iloc[hold_idx]).dt.date
     model.metadata = {
         "label": label,
         "time_column": time_column,
         "rows": {"fit": len(fit_idx), "calibration": len(cal_idx), "holdout": len(hold_idx)},
+        "undated_rows": int(tabular.times(data[time_column]).isna().sum()) if time_column else 0,
         "holdout_from": str(times.min()) if times is not None else None,
         "holdout_to": str(times.max()) if times is not None else None,
         "best_iteration": best,
