@@ -19,7 +19,7 @@ def main() -> None:
     console.print(f"[bold]backtest[/bold] on {machine()}")
     baseline = load(RULEBOOK_DIR / "motor.yaml")
     candidate = loads(
-        baseline.text.replace('version: "2026.11.2"', 'version: "2026.12.1"').replace(
+        baseline.text.replace('version: "2026.12.9"', 'version: "2026.12.1"').replace(
             "  simple_max_amount: 10000 ", "  simple_max_amount: 5000 "
         ),
         source="motor.yaml",

@@ -148,7 +148,11 @@ SERVICE_INPUTS = (
     Input("injuries", "number", True),
     Input("police_report", "flag", False),
     Input("third_party", "flag", False),
+    # Network indicators: other policies whose recent claims used the same payee account or phone.
+    Input("payee_shared_policies", "number", False),
+    Input("phone_shared_policies", "number", False),
 )
+NETWORK = ("payee_shared_policies", "phone_shared_policies")
 
 
 def contract(features: FeatureSet) -> dict[str, Any]:
@@ -224,6 +228,9 @@ class ClaimFeatures:
     def __init__(self) -> None:
         self.typical: dict[str, float] = {}
         self.overall = 1.0
+        # A new feature set learns the network indicators too. The class keeps the older list:
+        # a model fitted before them (pickled without this attribute) still reads its own.
+        self.numeric = (*ClaimFeatures.numeric, *NETWORK)
 
     def fit(self, data: pd.DataFrame) -> ClaimFeatures:
         """Learn the typical claimed amount per product and peril."""
@@ -259,6 +266,7 @@ class ClaimFeatures:
             "injuries": source.number("injuries"),
             "police_report": source.flag("police_report", required=False),
             "third_party": source.flag("third_party", required=False),
+            **{name: source.number(name, required=False) for name in NETWORK},
             "product": product,
             "peril": peril,
             "channel": source.category("channel"),
@@ -327,7 +335,12 @@ def state(features: FeatureSet) -> dict[str, Any]:
     from risk_models import tabular  # its TableFeatures only adds how the roles are learned
 
     if type(features) is ClaimFeatures:
-        return {"kind": "claims", "typical": dict(features.typical), "overall": features.overall}
+        return {
+            "kind": "claims",
+            "typical": dict(features.typical),
+            "overall": features.overall,
+            "numeric": list(features.numeric),
+        }
     if type(features) in (TableColumns, tabular.TableFeatures):
         return {
             "kind": "table",
@@ -348,6 +361,13 @@ def restore(data: Mapping[str, Any]) -> FeatureSet:
         claims = ClaimFeatures()
         claims.typical = {str(k): float(v) for k, v in data["typical"].items()}
         claims.overall = float(data["overall"])
+        # A document from before the network indicators lists no features: the older set.
+        claims.numeric = tuple(data.get("numeric", ClaimFeatures.numeric))
+        unknown = set(claims.numeric) - {*ClaimFeatures.numeric, *NETWORK}
+        if unknown:
+            raise ValueError(
+                f"the serving document names features this version does not compute: {sorted(unknown)}"
+            )
         return claims
     if data["kind"] == "table":
         table = TableColumns(data["label"])

@@ -149,8 +149,26 @@ def generate(n: int, seed: int = 7, end: dt.date = dt.date(2026, 10, 31), months
         }
     )
     frame.loc[frame["bank_account_changed_days"] < 0, "bank_account_changed_days"] = pd.NA
+    _add_network(frame, np.random.default_rng([seed, 1]), fraud)
     _add_product_facts(frame, rng, fraud)
     return frame.sort_values("report_date", kind="stable").reset_index(drop=True)
+
+
+# Organised rings: a share of frauds are paid into accounts (and reached on phones) that other
+# policies' claims used too; honest households sometimes share one with one other policy.
+RING = (0.22, 0.01)
+
+
+def _add_network(frame: pd.DataFrame, rng: np.random.Generator, fraud: np.ndarray) -> None:
+    """The network indicators, from their own random stream (the other columns stay as they were)."""
+    n = len(frame)
+    ring = np.where(fraud, rng.random(n) < RING[0], rng.random(n) < RING[1])
+    household = rng.random(n) < 0.03
+    frame["payee_shared_policies"] = np.where(ring, 2 + rng.poisson(2.0, n), household.astype(int))
+    phone_ring = ring & (rng.random(n) < 0.7)
+    frame["phone_shared_policies"] = np.where(
+        phone_ring, 1 + rng.poisson(2.0, n), (rng.random(n) < 0.02).astype(int)
+    )
 
 
 def _hour_weights() -> np.ndarray:

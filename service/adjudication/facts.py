@@ -1,6 +1,6 @@
 """The facts the service supplies to a claim's rulebook and model: the claim and policy, and
 what its history says (prior claims, what the policy's other claims hold, provider load,
-similar claims)."""
+similar claims, and the other policies sharing its payee account or phone)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ SUPPLIED = frozenset(
         "documents_received",
         "similar_claims",
         "similar_claim_number",
+        "payee_shared_policies",
+        "phone_shared_policies",
         "risk_band",
         *POLICY_OPTION_FACTS,
     }
@@ -68,6 +70,20 @@ def _history_query() -> Select:
         )
         .scalar_subquery()
     )
+
+    def shared(column: Any, value: str) -> Any:
+        # Other policies whose claims used the same account (or phone) lately: a ring's signature.
+        return (
+            select(func.count(distinct(peer.policy_id)))
+            .where(
+                column == bindparam(value),  # NULL matches nothing: no account, nobody shares it
+                peer.policy_id != bindparam("policy_id"),
+                peer.report_date >= bindparam("window", type_=Date),
+                peer.report_date <= day,
+            )
+            .scalar_subquery()
+        )
+
     return select(
         func.count(case((recent, 1))),
         # What the other claims hold of the sum insured: paid, approved-unpaid and reserved.
@@ -79,6 +95,8 @@ def _history_query() -> Select:
         provider_load,
         func.count(case((similar, 1))),
         func.min(case((similar, Claim.claim_number))),
+        shared(peer.payee_account, "payee_or_none"),
+        shared(peer.contact_phone, "phone"),
     ).where(Claim.policy_id == bindparam("policy_id"))
 
 
@@ -103,10 +121,23 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
         "peril": claim.peril,
         "incident_from": claim.incident_at - dt.timedelta(days=1),
         "incident_to": claim.incident_at + dt.timedelta(days=1),
+        "payee_or_none": claim.payee_account or None,
+        "phone": claim.contact_phone or None,
     }
     # Plain columns, no entities: the connection runs it without the ORM's per-statement work.
     row = session.connection().execute(HISTORY, values).one()
-    prior, held_elsewhere, n_earlier, accounts, payee_seen, payee_first, load, similar, first_similar = row
+    (
+        prior,
+        held_elsewhere,
+        n_earlier,
+        accounts,
+        payee_seen,
+        payee_first,
+        load,
+        similar,
+        first_similar,
+        *shared,
+    ) = row
     changed_days = None
     if n_earlier and (not payee_seen or accounts > 1):
         # The payee account differs from one used before: days since this account appeared.
@@ -123,6 +154,8 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
         "provider_claims_90d": int(load or 0),
         "similar_claims": int(similar or 0),
         "similar_claim_number": first_similar,
+        "payee_shared_policies": int(shared[0] or 0),
+        "phone_shared_policies": int(shared[1] or 0),
     }
 
 
@@ -148,6 +181,8 @@ def build_facts(session: Session, claim: Claim, declared: set[str]) -> tuple[dic
         "prior_claims_12m": past["prior_claims_12m"],
         "documents_received": received,
         "similar_claims": past["similar_claims"],
+        "payee_shared_policies": past["payee_shared_policies"],
+        "phone_shared_policies": past["phone_shared_policies"],
         **({"similar_claim_number": past["similar_claim_number"]} if past["similar_claim_number"] else {}),
         **{k: bool(policy.options.get(k, False)) for k in POLICY_OPTION_FACTS},
         **claim.facts,
@@ -166,6 +201,8 @@ def build_facts(session: Session, claim: Claim, declared: set[str]) -> tuple[dic
         "prior_claims_12m": past["prior_claims_12m"],
         "bank_account_changed_days": past["bank_account_changed_days"],
         "provider_claims_90d": past["provider_claims_90d"],
+        "payee_shared_policies": past["payee_shared_policies"],
+        "phone_shared_policies": past["phone_shared_policies"],
         "injuries": claim.injuries,
         "police_report": claim.police_report,
         "third_party": claim.third_party,

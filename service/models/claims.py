@@ -44,6 +44,9 @@ class Claim(Base):
         Index("ix_claims_policy_id_peril_incident_at", "policy_id", "peril", "incident_at"),
         # A member's open claims (the least-loaded pick at intake, my work): counted from the index.
         Index("ix_claims_owner_status", "owner", "status"),
+        # The network facts: other policies' recent claims with the same payee account or phone.
+        Index("ix_claims_payee_account_report_date", "payee_account", "report_date"),
+        Index("ix_claims_contact_phone_report_date", "contact_phone", "report_date"),
         # One claim per idempotency key and per external reference of one caller.
         Index("uq_claims_reported_by_idempotency_key", "reported_by", "idempotency_key", unique=True),
         Index("uq_claims_reported_by_external_reference", "reported_by", "external_reference", unique=True),

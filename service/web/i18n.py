@@ -214,6 +214,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "calls_made": ("已拨次数", "Calls made"),
     "phone": ("电话", "Phone"),
     "comment": ("备注", "Comment"),
+    "payee_shared_policies": (
+        "收款账户近 90 天内与其他 {n} 张保单共用",
+        "payee account shared with {n} other policies in 90 days",
+    ),
+    "phone_shared_policies": (
+        "联系电话近 90 天内与其他 {n} 张保单共用",
+        "contact phone shared with {n} other policies in 90 days",
+    ),
     "requirement": ("整改要求", "Requirement"),
     "deadline": ("期限", "Deadline"),
     "evidence": ("整改证据", "Evidence"),

@@ -45,7 +45,7 @@ def _history() -> pd.DataFrame:
 
 def _candidate():
     text = motor_text_with(
-        ('version: "2026.11.2"', 'version: "2026.12.1"'),
+        ('version: "2026.12.9"', 'version: "2026.12.1"'),
         ("  simple_max_amount: 10000 ", "  simple_max_amount: 5000 "),
         ("  risk_escalation_band: high", "  risk_escalation_band: medium"),
     )
@@ -70,7 +70,7 @@ def test_a_threshold_change_shows_flips_deltas_and_investigations(motor):
 
 def test_a_payable_change_is_summed_exactly(motor):
     text = motor_text_with(
-        ('version: "2026.11.2"', 'version: "2026.12.2"'), ("    equal: 0.5\n", "    equal: 0.6\n")
+        ('version: "2026.12.9"', 'version: "2026.12.2"'), ("    equal: 0.5\n", "    equal: 0.6\n")
     )
     history = pd.DataFrame(
         [
@@ -104,7 +104,7 @@ def test_backtest_command(tmp_path):
     candidate = tmp_path / "motor.yaml"
     candidate.write_text(
         motor_text_with(
-            ('version: "2026.11.2"', 'version: "2026.12.1"'),
+            ('version: "2026.12.9"', 'version: "2026.12.1"'),
             ("  simple_max_amount: 10000 ", "  simple_max_amount: 5000 "),
         ),
         encoding="utf-8",
@@ -159,4 +159,4 @@ def test_the_backtest_command_says_what_it_set_aside_and_what_the_file_lacks(tmp
     assert result.exit_code == 0, result.output
     assert "set aside 1 rows of other lines (property 1)" in result.output
     assert "input lacks risk_band" in result.output and "4 motor claims" in result.output
-    assert "baseline: motor 2026.11.2 (the shipped file)" in result.output
+    assert "baseline: motor 2026.12.9 (the shipped file)" in result.output

@@ -26,7 +26,7 @@ def test_clean_claim_is_adjudicated_with_reasons_and_rulebook_identity(motor_eng
     assert result.rules_fired == ("MOT-COV-001", "MOT-RTE-001")
     assert (result.rulebook, result.rulebook_version, result.rulebook_sha256) == (
         "motor",
-        "2026.11.2",
+        "2026.12.9",
         motor.sha256,
     )
     covered = result.reasons[0]
@@ -158,7 +158,7 @@ def test_a_claim_no_coverage_rule_matches_is_referred_not_crashed():
 
 def test_two_versions_of_one_rulebook_live_side_by_side(motor):
     text = motor_text_with(
-        ('version: "2026.11.2"', 'version: "2026.12.1"'),
+        ('version: "2026.12.9"', 'version: "2026.12.1"'),
         ("  simple_max_amount: 10000 ", "  simple_max_amount: 3000 "),
     )
     candidate = loads(text, source="motor.yaml")

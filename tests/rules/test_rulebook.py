@@ -21,7 +21,7 @@ def test_shipped_rulebooks_load_with_their_hash():
     assert names == {"motor", "health", "property"}
     motor = load(RULEBOOK_DIR / "motor.yaml")
     assert motor.sha256 == hashlib.sha256(MOTOR_TEXT.encode()).hexdigest()
-    assert motor.version == "2026.11.2"
+    assert motor.version == "2026.12.9"
     assert motor.params["sla"]["simple"]["review"] == 2
 
 

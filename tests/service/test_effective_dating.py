@@ -7,7 +7,7 @@ from service.rulebooks.schedule import SINCE_EVER, Entry, in_force, periods, sta
 from tests.service.test_rulebooks import CANDIDATE, TESTS
 
 TODAY = dt.date.today()
-OLD, NEW = "motor@2026.11.2", "motor@2026.12.1"
+OLD, NEW = "motor@2026.12.9", "motor@2026.12.1"
 LATER = CANDIDATE.replace('version: "2026.12.1"', 'version: "2027.1.1"').replace(
     "  late_report_days: 5 ", "  late_report_days: 6 "
 )
@@ -53,13 +53,13 @@ def test_claims_keep_the_rules_of_their_report_date(flow):
     assert late["rulebook"] == OLD
     number = late["claim_number"]
     records = flow.call("analyst", "GET", f"/v1/claims/{number}/decisions")
-    assert records[1]["rulebook_version"] == "2026.11.2"
+    assert records[1]["rulebook_version"] == "2026.12.9"
     # Re-adjudication without a version: still the version of its report date.
     again = flow.call("specialist", "POST", f"/v1/claims/{number}/adjudicate")
     assert again["rulebook"] == OLD
     listed = {v["version"]: v for v in flow.call("risk_team", "GET", "/v1/rulebooks") if v["name"] == "motor"}
-    assert listed["2026.11.2"]["in_force"] == [{"from": None, "to": TODAY.isoformat()}]
-    assert listed["2026.11.2"]["status"] == "retired" and listed["2026.12.1"]["status"] == "active"
+    assert listed["2026.12.9"]["in_force"] == [{"from": None, "to": TODAY.isoformat()}]
+    assert listed["2026.12.9"]["status"] == "retired" and listed["2026.12.1"]["status"] == "active"
 
 
 def test_a_senior_reviewer_may_name_another_approved_version(flow):
@@ -100,7 +100,7 @@ def test_an_activation_can_be_scheduled_and_revoked(flow):
     )
     assert past["field"] == "effective_from"
     scheduled = flow.call("analyst", "POST", f"{path}/activate", {"effective_from": _day(10).isoformat()})
-    assert scheduled["status"] == "scheduled" and scheduled["replaced"] == "2026.11.2"
+    assert scheduled["status"] == "scheduled" and scheduled["replaced"] == "2026.12.9"
     assert scheduled["in_force"] == [{"from": _day(10).isoformat(), "to": None}]
     assert flow.report()["rulebook"] == OLD  # not yet
     again = flow.call(
@@ -109,7 +109,7 @@ def test_an_activation_can_be_scheduled_and_revoked(flow):
     assert again["state"] == "active"
 
     back = flow.call("analyst", "POST", "/v1/rulebooks/motor/rollback")
-    assert back["version"] == "2026.11.2" and back["in_force"] == [{"from": None, "to": None}]
+    assert back["version"] == "2026.12.9" and back["in_force"] == [{"from": None, "to": None}]
     # Without a date, the version takes over from the date its text declares.
     declared = _day(20).isoformat()
     path = _approved(

@@ -77,7 +77,7 @@ def test_backtest_reads_claims_from_the_database(database, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "2 motor claims" in result.output and "0 change" in result.output
-    assert "baseline: motor 2026.11.2 (the version in force in the service)" in result.output
+    assert "baseline: motor 2026.12.9 (the version in force in the service)" in result.output
 
 
 def test_a_backtest_against_the_database_compares_with_the_version_in_force(database, tmp_path):
@@ -92,4 +92,4 @@ def test_a_backtest_against_the_database_compares_with_the_version_in_force(data
     result = CliRunner().invoke(cli, [*shipped, "--claims", "db"])
     assert result.exit_code == 0, result.output
     assert "baseline: motor 2026.12.1 (the version in force in the service)" in result.output
-    assert "candidate: motor 2026.11.2" in result.output
+    assert "candidate: motor 2026.12.9" in result.output

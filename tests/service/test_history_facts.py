@@ -41,6 +41,18 @@ def _reference(claim: Claim, claims: list[Claim], policy_id: int) -> dict:
         if c.peril == claim.peril and abs(c.incident_at - claim.incident_at) <= dt.timedelta(days=1)
         if c.status not in ("withdrawn", "denied") and not (c.status == "closed" and c.paid_amount == 0)
     )
+
+    def shared(field: str) -> int:
+        value = getattr(claim, field)
+        return len(
+            {
+                c.policy_id
+                for c in claims
+                if value and getattr(c, field) == value and c.policy_id != policy_id
+                if window <= c.report_date <= claim.report_date
+            }
+        )
+
     return {
         "prior_claims_12m": sum(1 for c in others if year_ago <= c.report_date <= claim.report_date),
         "sum_insured_remaining": max(claim.policy.sum_insured - held, Decimal("0.00")),
@@ -48,6 +60,8 @@ def _reference(claim: Claim, claims: list[Claim], policy_id: int) -> dict:
         "provider_claims_90d": load,
         "similar_claims": len(similar),
         "similar_claim_number": similar[0] if similar else None,
+        "payee_shared_policies": shared("payee_account"),
+        "phone_shared_policies": shared("contact_phone"),
     }
 
 
@@ -55,17 +69,19 @@ def test_history_facts_match_a_plain_reading(flow, client):
     today = dt.date.today()
     policy = flow.policy(start_date=(today - dt.timedelta(days=500)).isoformat())
     neighbour = flow.policy()
-    plan = [  # (days ago, payee, provider, policy)
-        (400, "6222 1111", "Pudong Auto Repair", policy),
-        (200, "6222 1111", "Pudong Auto Repair", policy),
-        (100, "6222 2222", None, policy),
-        (80, "6222 1111", "Pudong Auto Repair", neighbour),
-        (30, "6222 3333", "Pudong Auto Repair", policy),
-        (0, "6222 1111", "Jing'an Motors", policy),
-        (0, "6222 4444", None, policy),  # the same loss again: a duplicate suspect
+    far = flow.policy()
+    plan = [  # (days ago, payee, provider, policy, phone)
+        (400, "6222 1111", "Pudong Auto Repair", policy, None),
+        (200, "6222 1111", "Pudong Auto Repair", policy, None),
+        (100, "6222 2222", None, policy, "+86 21 5555"),
+        (80, "6222 1111", "Pudong Auto Repair", neighbour, "+86 21 5555"),  # another policy, same account
+        (95, "6222 1111", None, far, "+86 21 5555"),  # the same, but outside the 90 days
+        (30, "6222 3333", "Pudong Auto Repair", policy, None),
+        (0, "6222 1111", "Jing'an Motors", policy, "+86 21 5555"),
+        (0, "6222 4444", None, policy, None),  # the same loss again: a duplicate suspect
     ]
     numbers = []
-    for days, payee, provider, number in plan:
+    for days, payee, provider, number, phone in plan:
         reported = today - dt.timedelta(days=days)
         incident = dt.datetime.combine(reported - dt.timedelta(days=1), dt.time(14))
         claim = flow.report(
@@ -75,6 +91,7 @@ def test_history_facts_match_a_plain_reading(flow, client):
             report_date=reported.isoformat(),
             incident_at=incident.isoformat(),
             claimed_amount="900.00",
+            contact_phone=phone,
         )
         numbers.append(claim["claim_number"])
     paid = flow.send_documents(flow.call("analyst", "GET", f"/v1/claims/{numbers[1]}"))
@@ -95,7 +112,9 @@ def test_history_facts_match_a_plain_reading(flow, client):
         assert duplicate["similar_claim_number"] == checked[-2].claim_number
         last = history(session, checked[-2])
         assert last["bank_account_changed_days"] == 400  # its account was first used 400 days ago
-        assert last["provider_claims_90d"] == 0 and history(session, checked[4])["provider_claims_90d"] == 1
+        assert last["provider_claims_90d"] == 0 and history(session, checked[5])["provider_claims_90d"] == 1
+        # The neighbour's claim 80 days ago used the same account and phone; the far one is 95 days old.
+        assert (last["payee_shared_policies"], last["phone_shared_policies"]) == (1, 1)
         # A claim not stored yet: every stored claim of the policy is an earlier one.
         fresh = Claim(
             policy=session.get(Policy, policy_id),

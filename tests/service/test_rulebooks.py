@@ -4,7 +4,7 @@ from rules.rulebook import RULEBOOK_DIR
 
 TEXT = (RULEBOOK_DIR / "motor.yaml").read_text(encoding="utf-8")
 TESTS = (RULEBOOK_DIR / "motor.tests.yaml").read_text(encoding="utf-8")
-CANDIDATE = TEXT.replace('version: "2026.11.2"', 'version: "2026.12.1"').replace(
+CANDIDATE = TEXT.replace('version: "2026.12.9"', 'version: "2026.12.1"').replace(
     "  late_report_days: 3 ", "  late_report_days: 5 "
 )
 
@@ -12,7 +12,7 @@ CANDIDATE = TEXT.replace('version: "2026.11.2"', 'version: "2026.12.1"').replace
 def test_upload_backtest_approve_activate_and_roll_back(flow):
     flow.report()  # history for the backtest
     uploaded = flow.call("analyst", "POST", "/v1/rulebooks", {"text": CANDIDATE, "tests": TESTS}, expect=201)
-    assert uploaded["status"] == "draft" and uploaded["tests"]["cases"] == 29
+    assert uploaded["status"] == "draft" and uploaded["tests"]["cases"] == 32
     assert "-  late_report_days: 3" in uploaded["diff_against_active"]
     assert "+  late_report_days: 5" in uploaded["diff_against_active"]
     path = "/v1/rulebooks/motor/versions/2026.12.1"
@@ -25,21 +25,21 @@ def test_upload_backtest_approve_activate_and_roll_back(flow):
     assert approved["status"] == "approved" and approved["approved_by"] == "sun.li"
 
     activated = flow.call("analyst2", "POST", f"{path}/activate")
-    assert activated["status"] == "active" and activated["replaced"] == "2026.11.2"
+    assert activated["status"] == "active" and activated["replaced"] == "2026.12.9"
     claim = flow.report()
     assert claim["rulebook"] == "motor@2026.12.1"  # in force without a restart
     records = flow.call("analyst", "GET", f"/v1/claims/{claim['claim_number']}/decisions")
     assert records[1]["rulebook_version"] == "2026.12.1"
 
     back = flow.call("analyst", "POST", "/v1/rulebooks/motor/rollback")
-    assert back["version"] == "2026.11.2" and back["status"] == "active"
-    assert flow.report()["rulebook"] == "motor@2026.11.2"
+    assert back["version"] == "2026.12.9" and back["status"] == "active"
+    assert flow.report()["rulebook"] == "motor@2026.12.9"
     listed = {(v["name"], v["version"]): v["status"] for v in flow.call("risk_team", "GET", "/v1/rulebooks")}
-    assert listed[("motor", "2026.12.1")] == "retired" and listed[("motor", "2026.11.2")] == "active"
+    assert listed[("motor", "2026.12.1")] == "retired" and listed[("motor", "2026.12.9")] == "active"
     history = flow.call("analyst", "GET", path)["history"]
     steps = ["uploaded", "backtested", "approved", "activated", "rolled_back"]
     assert [h["action"] for h in history] == steps
-    assert history[-1]["in_force_now"] == "2026.11.2"
+    assert history[-1]["in_force_now"] == "2026.12.9"
 
 
 def test_a_broken_rulebook_or_failing_tests_are_refused(flow):
@@ -67,7 +67,7 @@ def test_shadow_mode_reports_differences_without_changing_decisions(flow):
     # reported four days after the incident: late for the active version (3 days), not for the shadow (5)
     incident = (dt.datetime.now() - dt.timedelta(days=4)).replace(microsecond=0, hour=10)
     late = flow.report(incident_at=incident.isoformat())
-    assert late["rulebook"] == "motor@2026.11.2"  # decisions still come from the active version
+    assert late["rulebook"] == "motor@2026.12.9"  # decisions still come from the active version
     assert "LATE_REPORT" in [r["code"] for r in late["adjudication"]["reasons"]]
     flow.report()
     report = flow.call("risk_team", "GET", f"{path}/shadow-report")
@@ -77,7 +77,7 @@ def test_shadow_mode_reports_differences_without_changing_decisions(flow):
     assert "LATE_REPORT" in example["active"]["reason_codes"]
     assert "LATE_REPORT" not in example["shadow"]["reason_codes"]
     assert (
-        flow.call("analyst", "POST", "/v1/rulebooks/motor/versions/2026.11.2/shadow", expect=409)["state"]
+        flow.call("analyst", "POST", "/v1/rulebooks/motor/versions/2026.12.9/shadow", expect=409)["state"]
         == "active"
     )
 
