@@ -112,3 +112,13 @@ def test_a_contract_the_service_cannot_meet_is_named():
         "it reads 'claimed_amount' as a date, the service supplies a number",
         "it needs 'vehicle_age', which the service does not supply",
     ]
+
+
+def test_a_serving_document_from_before_the_network_indicators_keeps_its_features():
+    """Models registered before the network features serve with the features they were fitted on."""
+    old = {"kind": "claims", "typical": {"motor/collision": 9000.0}, "overall": 8000.0}  # no list
+    restored = F.restore(old)
+    assert restored.numeric == ClaimFeatures.numeric and "payee_shared_policies" not in restored.numeric
+    assert "payee_shared_policies" in ClaimFeatures().numeric  # a new fit learns them
+    with pytest.raises(ValueError, match="does not compute"):
+        F.restore({**old, "numeric": [*ClaimFeatures.numeric, "shoe_size"]})
