@@ -5,21 +5,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import typer
-from rich.console import Console
 
 from risk_models import cli as model_cli
 from rules import cli as rules_cli
+from service import cli_common as common
+from service import intel_cli
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from service.config import Settings
 
 app = typer.Typer(help="Claims adjudication and fraud-risk service.", no_args_is_help=True)
@@ -70,73 +68,9 @@ app.add_typer(policies_app, name="policies")
 app.add_typer(audit_app, name="audit")
 app.add_typer(sla_app, name="sla")
 app.add_typer(users_app, name="users")
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
-
-
-def _usage(message: str) -> NoReturn:
-    """A mistake of the caller's: one line on stderr and exit 2, never a traceback."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(2)
-
-
-def _settings():
-    from pydantic import ValidationError
-
-    from service.config import explain, get_settings
-
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        for line in explain(exc):
-            console.print(f"[red]configuration:[/red] {line}", markup=True, highlight=False)
-        raise typer.Exit(2) from None
-
-
-@contextlib.contextmanager
-def _database(settings: Settings) -> Iterator[Session]:
-    """A unit of work on the configured database; one that cannot be opened or read (missing,
-    not migrated, unreachable) is a usage error of one line, not a traceback."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    from service.database import make_engine, session_factory
-
-    url = settings.resolved_database_url
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            yield session
-    except (OperationalError, ProgrammingError) as exc:
-        where = make_url(url).render_as_string(hide_password=True)
-        _usage(f"cannot use the database {where}: {exc.orig} (set DATABASE_URL; run `claims db upgrade`)")
-    finally:
-        engine.dispose()
-
-
-@contextlib.contextmanager
-def _runtime(settings: Settings) -> Iterator[Any]:
-    """The service's runtime without its model, for a command; a database that cannot be used
-    (missing, not migrated, unreachable) is a usage error of one line, not a traceback."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    from service import runtime as runtime_module
-
-    url = settings.resolved_database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        _usage(
-            f"no database at {url.removeprefix('sqlite:///')} (run `claims db upgrade` or `make run` first)"
-        )
-    try:
-        rt = runtime_module.build(settings.model_copy(update={"load_model": False}))
-    except (OperationalError, ProgrammingError) as exc:
-        where = make_url(url).render_as_string(hide_password=True)
-        _usage(f"cannot use the database {where}: {exc.orig} (run `claims db upgrade`)")
-    try:
-        yield rt
-    finally:
-        rt.close()
+app.add_typer(intel_cli.app, name="intel")
+console, err_console = common.console, common.err_console
+_usage, _settings, _database, _runtime = common.usage, common.settings, common.database, common.runtime
 
 
 @db_app.command("upgrade")
@@ -326,14 +260,14 @@ def audit_seal() -> None:
 
 @app.command()
 def report(
-    kind: Annotated[str, typer.Argument(help="sla, kpis or service-quality")],
+    kind: Annotated[str, typer.Argument(help="sla, kpis, service-quality or fraud")],
     start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD (kpis, service-quality)")] = None,
     end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD (kpis, service-quality)")] = None,
     by: Annotated[str, typer.Option(help="service-quality: team, person or line")] = "team",
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json or html")] = "table",
     out: Annotated[Path | None, typer.Option(help="write to a file instead of the terminal")] = None,
 ) -> None:
-    """Print the SLA, KPI or service-quality report."""
+    """Print the SLA, KPI, service-quality or (for the regulator) fraud report."""
     import datetime as dt
 
     from service.deps import period
@@ -343,8 +277,8 @@ def report(
 
     if out is not None and not out.parent.is_dir():
         _usage(f"cannot write {out}: no folder {out.parent}")
-    if kind not in ("sla", "kpis", "service-quality") or fmt not in ("table", "csv", "json", "html"):
-        _usage("claims report sla|kpis|service-quality --format table|csv|json|html")
+    if kind not in ("sla", "kpis", "service-quality", "fraud") or fmt not in ("table", "csv", "json", "html"):
+        _usage("claims report sla|kpis|service-quality|fraud --format table|csv|json|html")
     if by not in ("team", "person", "line"):
         _usage(f"--by is team, person or line, not {by!r}")
     with _runtime(_settings()) as rt, rt.readers() as session:
@@ -363,6 +297,10 @@ def report(
                 _usage(f"--from/--to: {exc.detail}")
             if kind == "kpis":
                 data = reports.kpis(session, rt, first, last)
+            elif kind == "fraud":
+                from service.reports import fraud
+
+                data = fraud.fraud_summary(session, rt, first, last)
             else:
                 from service.reports import quality
 

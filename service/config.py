@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     audit_key: SecretStr | None = None
     # Signs the workbench's session cookies; unset, a random key is kept in the data directory.
     session_key: SecretStr | None = None
+    # The key the insurers sharing fraud indicators agreed on (HMAC-SHA256 of each indicator);
+    # unset, nothing is exported and no claim is matched against imported indicators.
+    intel_key: SecretStr | None = Field(default=None, min_length=16)
+    intel_issuer: str = Field(default="claims-adjudication", min_length=1, max_length=80)
     metrics_public: bool = False
     max_body_bytes: int = 2_000_000
     # Requests a worker process works on at once; the rest wait their turn. Endpoints hold the

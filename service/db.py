@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from service.database import Base
 from service.models.aftersales import Complaint, Job, Message, Rectification, Survey
 from service.models.claims import Claim, ClaimEvent, DecisionRecord, Document, Review
+from service.models.intel import Indicator
 from service.models.investigations import Investigation
 from service.models.payments import Payment
 from service.models.policies import Policy
@@ -38,6 +39,7 @@ TABLES = (
     Survey,
     Complaint,
     Rectification,
+    Indicator,
 )
 
 

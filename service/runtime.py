@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from risk_models.features import contract, service_problems
 from risk_models.scorer import Scorer
 from rules.rulebook import load_shipped
-from service import audit
+from service import audit, intel
 from service.assignment import Assignment
 from service.config import Settings
 from service.database import make_engine, session_factory
@@ -85,7 +85,8 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
     db = db or make_engine(settings.resolved_database_url)
     # The audit key reaches each unit of work through its info, never through the database.
     key = settings.audit_secret
-    writing: dict = {audit.KEY: key}
+    sharing = settings.intel_key.get_secret_value().encode() if settings.intel_key else None
+    writing: dict = {audit.KEY: key, intel.KEY: sharing}
     sessions = session_factory(db, info=writing)
     model_error = None
     if scorer is None:
@@ -97,7 +98,7 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
         settings=settings,
         db=db,
         sessions=sessions,
-        readers=session_factory(db, readonly=True, info={audit.KEY: key}),
+        readers=session_factory(db, readonly=True, info={audit.KEY: key, intel.KEY: sharing}),
         store=RulebookStore(load_shipped()),
         scorer=scorer,
         assignment=settings.assignment,

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Date, Select, bindparam, case, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
-from service import exposure
+from service import exposure, intel
 from service.models.claims import Claim
+from service.models.intel import Indicator
 
 POLICY_OPTION_FACTS = ("theft_cover", "earthquake_cover")
 # The facts the service supplies to every rulebook, from the claim, its policy and its history
@@ -38,6 +39,7 @@ SUPPLIED = frozenset(
         "similar_claim_number",
         "payee_shared_policies",
         "phone_shared_policies",
+        "watchlist_match",
         "risk_band",
         *POLICY_OPTION_FACTS,
     }
@@ -97,6 +99,14 @@ def _history_query() -> Select:
         func.min(case((similar, Claim.claim_number))),
         shared(peer.payee_account, "payee_or_none"),
         shared(peer.contact_phone, "phone"),
+        # Another insurer's confirmed fraud used this account or phone (keyed hashes, see intel).
+        select(func.count())
+        .select_from(Indicator)
+        .where(
+            ((Indicator.kind == "payee_account") & (Indicator.hash == bindparam("watch_payee")))
+            | ((Indicator.kind == "phone") & (Indicator.hash == bindparam("watch_phone")))
+        )
+        .scalar_subquery(),
     ).where(Claim.policy_id == bindparam("policy_id"))
 
 
@@ -124,6 +134,8 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
         "payee_or_none": claim.payee_account or None,
         "phone": claim.contact_phone or None,
     }
+    watched = intel.claim_hashes(session.info.get(intel.KEY), claim)
+    values |= {"watch_payee": watched["payee_account"], "watch_phone": watched["phone"]}
     # Plain columns, no entities: the connection runs it without the ORM's per-statement work.
     row = session.connection().execute(HISTORY, values).one()
     (
@@ -156,6 +168,7 @@ def history(session: Session, claim: Claim) -> dict[str, Any]:
         "similar_claim_number": first_similar,
         "payee_shared_policies": int(shared[0] or 0),
         "phone_shared_policies": int(shared[1] or 0),
+        "watchlist_match": bool(shared[2]),
     }
 
 
@@ -183,6 +196,7 @@ def build_facts(session: Session, claim: Claim, declared: set[str]) -> tuple[dic
         "similar_claims": past["similar_claims"],
         "payee_shared_policies": past["payee_shared_policies"],
         "phone_shared_policies": past["phone_shared_policies"],
+        "watchlist_match": past["watchlist_match"],
         **({"similar_claim_number": past["similar_claim_number"]} if past["similar_claim_number"] else {}),
         **{k: bool(policy.options.get(k, False)) for k in POLICY_OPTION_FACTS},
         **claim.facts,

@@ -106,14 +106,25 @@ def _quality_sections(report: dict[str, Any]) -> list[Section]:
     ]
 
 
+def _fraud_sections(report: dict[str, Any]) -> list[Section]:
+    return [
+        Section("By line and month", list(report["rows"]), keys=2),
+        Section("Total", [{"measure": k, "value": v} for k, v in report["total"].items()]),
+    ]
+
+
 def sections(kind: str, report: dict[str, Any]) -> list[Section]:
     """Return the report as titled tables of rows (for the terminal, CSV and HTML)."""
+    if kind == "fraud":
+        return _fraud_sections(report)
     if kind == "service-quality":
         return _quality_sections(report)
     return _sla_sections(report) if kind == "sla" else _kpi_sections(report)
 
 
 def _title(kind: str, report: dict[str, Any]) -> str:
+    if kind == "fraud":
+        return f"Fraud referrals and confirmed frauds {report['from']} to {report['to']}, by line and month"
     if kind == "service-quality":
         return f"Service quality {report['from']} to {report['to']}, by {report['by']}"
     if kind == "sla":

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from service.deps import DbSession, From, RuntimeDep, To, period, require
 from service.errors import Unprocessable
-from service.reports import quality, service
+from service.reports import fraud, quality, service
 from service.reports.reserves import ReserveReport, reserves_report
 from service.reports.responses import KpiReport, SlaReport
 from service.security import MANAGERS, Principal
@@ -58,3 +58,17 @@ def service_quality(
     time: by month, by quarter, and by team, person or line."""
     start, end = period(start, end)
     return quality.service_quality(session, runtime, start, end, by)
+
+
+@router.get("/fraud")
+def fraud_report(
+    _: Annotated[Principal, Depends(require(*MANAGERS))],
+    session: DbSession,
+    runtime: RuntimeDep,
+    start: From,
+    end: To,
+) -> dict[str, Any]:
+    """For the regulator: referrals to investigation, confirmed frauds, clearances and the
+    amounts confirmed frauds did not cost, by line and month."""
+    start, end = period(start, end)
+    return fraud.fraud_summary(session, runtime, start, end)

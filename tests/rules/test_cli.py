@@ -34,7 +34,7 @@ def test_validate_accepts_the_shipped_rulebooks():
 def test_test_command_runs_every_shipped_table():
     result = runner.invoke(app, ["rules", "test"])
     assert result.exit_code == 0, result.output
-    assert "motor.tests.yaml: 32/32 cases passed" in result.output
+    assert "motor.tests.yaml: 34/34 cases passed" in result.output
 
 
 def test_explain_prints_reasons_and_json(tmp_path):
@@ -63,4 +63,4 @@ def test_compile_prints_the_durable_rules_ruleset():
     result = runner.invoke(app, ["rules", "compile", "health"])
     ruleset = json.loads(result.output)
     assert ruleset["end_claim"]["all"] == [{"m": {"t": "claim"}}]
-    assert len([k for k in ruleset if k.startswith("r")]) == 17
+    assert len([k for k in ruleset if k.startswith("r")]) == 18

@@ -12,7 +12,7 @@ CANDIDATE = TEXT.replace('version: "2026.12.9"', 'version: "2026.12.1"').replace
 def test_upload_backtest_approve_activate_and_roll_back(flow):
     flow.report()  # history for the backtest
     uploaded = flow.call("analyst", "POST", "/v1/rulebooks", {"text": CANDIDATE, "tests": TESTS}, expect=201)
-    assert uploaded["status"] == "draft" and uploaded["tests"]["cases"] == 32
+    assert uploaded["status"] == "draft" and uploaded["tests"]["cases"] == 34
     assert "-  late_report_days: 3" in uploaded["diff_against_active"]
     assert "+  late_report_days: 5" in uploaded["diff_against_active"]
     path = "/v1/rulebooks/motor/versions/2026.12.1"
