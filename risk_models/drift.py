@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from risk_models.charts import figure, save
+from risk_models.stability import FLAG, MISSING, numeric_shares, psi
 
-FLAG = 0.2  # PSI above this: the population has shifted; 0.1-0.2 is worth watching
-_EPS = 1e-4
-_MISSING = "(missing)"
+__all__ = ["FLAG", "compare", "plot", "profile", "psi"]
+_MISSING = MISSING
 
 
 def _numeric_profile(values: np.ndarray) -> dict[str, Any]:
@@ -25,12 +25,7 @@ def _numeric_profile(values: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _numeric_shares(values: np.ndarray, edges: Any) -> list[float]:
-    edges = np.asarray(edges, dtype=float)
-    missing = np.isnan(values)
-    counts = np.bincount(np.searchsorted(edges, values[~missing], side="right"), minlength=len(edges) + 1)
-    counts = np.append(counts, missing.sum()).astype(float)
-    return list(counts / max(len(values), 1))
+_numeric_shares = numeric_shares
 
 
 def _categorical_profile(values: pd.Series) -> dict[str, Any]:
@@ -49,13 +44,6 @@ def profile(features: pd.DataFrame, scores: np.ndarray) -> dict[str, Any]:
             out[name] = _numeric_profile(column.to_numpy(dtype=float))
     out["score"] = _numeric_profile(np.asarray(scores, dtype=float))
     return out
-
-
-def psi(expected: np.ndarray, actual: np.ndarray) -> float:
-    """Return the population stability index between two share vectors."""
-    e = np.clip(np.asarray(expected, dtype=float), _EPS, None)
-    a = np.clip(np.asarray(actual, dtype=float), _EPS, None)
-    return float(np.sum((a - e) * np.log(a / e)))
 
 
 def compare(reference: dict[str, Any], features: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:

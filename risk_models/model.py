@@ -85,4 +85,5 @@ class FraudRiskModel:
             bands=self.bands,
             label=self.label,
             version=version,
+            reference=self.metadata.get("reference"),
         )

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from risk_models import features as F
+from risk_models.stability import Window
 
 FORMAT = 1
 _FLOAT64 = 1  # C_API_DTYPE_FLOAT64
@@ -151,11 +152,16 @@ class ServingModel:
     bands: Bands
     label: str
     version: str = ""
+    # The training population's profile (see `drift.profile`): with it, the model keeps a window
+    # of the claims it scored, so its process can report their drift (PSI) as it serves.
+    reference: dict[str, Any] | None = None
     names: tuple[str, ...] = field(init=False, repr=False)
+    window: Window = field(init=False, repr=False)
     _booster: Booster = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._booster = Booster(self.booster_text)
+        self.window = Window()
         self.names = (*self.features.numeric, *self.features.categorical)
         if len(self.codes) != len(self.features.categorical):
             raise ValueError(
@@ -184,6 +190,8 @@ class ServingModel:
         values = F.record(self.features, claim)
         contrib = self._booster.contributions(self.encode(values))
         score = self.calibrate(float(contrib.sum()))  # contributions plus bias sum to the raw score
+        if self.reference is not None:
+            self.window.add(values, score)
         order = np.argsort(-np.abs(contrib[:-1]), kind="stable")[:top]
         factors = [
             Factor(
@@ -209,6 +217,7 @@ class ServingModel:
                 "booster": self.booster_text,
                 "calibration": {"x": self.calibration_x.tolist(), "y": self.calibration_y.tolist()},
                 "bands": {"medium": self.bands.medium, "high": self.bands.high},
+                "reference": self.reference,
             },
             allow_nan=False,  # a NaN threshold or calibration point fails here, not when read back
         )
@@ -228,6 +237,7 @@ class ServingModel:
             bands=Bands(**data["bands"]),
             label=data["label"],
             version=data["version"],
+            reference=data.get("reference"),  # documents from before the drift gauge have none
         )
 
 

@@ -60,3 +60,38 @@ class SlaCollector(Collector):
                 breached.add_metric([tier, stage], cell["breached"])
         yield open_clocks
         yield breached
+
+
+class DriftCollector(Collector):
+    """The drift of the claims the serving model scored lately (PSI per feature and for the
+    score, over the last claims this worker scored), against the population it was trained on.
+
+    Each worker holds its own window (about its share of the traffic); nothing is stored.
+    """
+
+    def __init__(self, runtime: Runtime, threshold: float) -> None:
+        self.runtime = runtime
+        self.threshold = threshold
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield the PSI per feature, how many are past the threshold, and the window's size."""
+        scorer = self.runtime.scorer
+        model = scorer.model if scorer is not None else None
+        psi = GaugeMetricFamily(
+            "claims_model_psi",
+            "Population stability of the serving model's recent claims against its training data",
+            labels=["feature", "version"],
+        )
+        drifted = GaugeMetricFamily(
+            "claims_model_drifted_features",
+            "Features (and the score) whose PSI is above CLAIMS_MODEL_DRIFT_THRESHOLD",
+            labels=["version"],
+        )
+        window = GaugeMetricFamily("claims_model_drift_window", "Recent claims the PSI is computed over")
+        if model is not None and model.reference is not None:
+            values = model.window.psi(model.reference)
+            for feature, value in sorted(values.items()):
+                psi.add_metric([feature, scorer.version], value)
+            drifted.add_metric([scorer.version], sum(v > self.threshold for v in values.values()))
+            window.add_metric([], len(model.window.rows))
+        yield from (psi, drifted, window)

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import logging
+import re
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -88,3 +89,14 @@ def test_metrics_answer_only_a_known_scraper(client, monkeypatch):
     )
     monkeypatch.setattr(settings, "metrics_public", True)
     assert client.get("/metrics").status_code == 200
+
+
+def test_metrics_show_the_drift_of_the_claims_the_model_scored(flow, client):
+    for _ in range(3):
+        flow.report()
+    text = client.get("/metrics", headers=headers("analyst")).text
+    shown = dict(re.findall(r'claims_model_psi\{feature="(\w+)",version="test"\} ([0-9.e+-]+)', text))
+    assert {"score", "log_claimed_amount", "product"} <= set(shown)
+    window = re.search(r"claims_model_drift_window (\d+)", text)
+    assert window and int(float(window.group(1))) >= 3
+    assert re.search(r'claims_model_drifted_features\{version="test"\} \d', text)
