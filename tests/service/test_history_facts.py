@@ -62,6 +62,7 @@ def _reference(claim: Claim, claims: list[Claim], policy_id: int) -> dict:
         "similar_claim_number": similar[0] if similar else None,
         "payee_shared_policies": shared("payee_account"),
         "phone_shared_policies": shared("contact_phone"),
+        "watchlist_match": False,  # nothing imported (tests/service/test_intel.py matches one)
     }
 
 
