@@ -206,6 +206,9 @@ def promote(
     reason: Annotated[str | None, typer.Option(help="why (required with --force)")] = None,
 ) -> None:
     """Make a version the champion only if it beats the champion on the same holdout (PR-AUC)."""
+    if alias not in ("champion", "challenger"):
+        console.print(f"[red]error:[/red] --alias is champion or challenger, not {alias!r}")
+        raise typer.Exit(2)
     registry = _registry(data_dir)
     try:
         outcome = registry.promote(version, alias=alias, force=force, reason=reason)

@@ -23,6 +23,26 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Claims adjudication and fraud-risk service.", no_args_is_help=True)
 
 
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"claims-adjudication {version('claims-adjudication')}")
+        except PackageNotFoundError:
+            typer.echo("claims-adjudication (not installed as a package)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Claims adjudication and fraud-risk service."""
+
+
 def _labelled():
     from service.history import labelled_claims
 
@@ -71,6 +91,44 @@ app.add_typer(users_app, name="users")
 app.add_typer(intel_cli.app, name="intel")
 console, err_console = common.console, common.err_console
 _usage, _settings, _database, _runtime = common.usage, common.settings, common.database, common.runtime
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the newest this release has."""
+    from service.db import current
+
+    settings = _settings()
+    with _database(settings) as session:
+        revision, head = current(session.get_bind())
+    state = "at head" if revision == head else f"behind: run `claims db upgrade` to reach {head}"
+    console.print(f"schema revision {revision or 'none (not migrated)'}; newest {head}: {state}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="the revision to go back to (see `claims db current`)")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="confirm: a downgrade drops what later revisions added")
+    ] = False,
+) -> None:
+    """Take the schema back to an earlier revision (after restoring a backup, or to roll back a release)."""
+    from service.database import make_engine
+    from service.db import current, downgrade, revisions
+
+    settings = _settings()
+    known = revisions()
+    if revision not in known and revision != "base":
+        _usage(f"no revision {revision!r} (revisions: {', '.join(known)}, or base)")
+    if not yes:
+        _usage("a downgrade drops the tables and columns later revisions added: repeat with --yes")
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        before, _ = current(engine)
+        downgrade(engine, revision)
+    finally:
+        engine.dispose()
+    console.print(f"schema revision {before} -> {revision}")
 
 
 @db_app.command("upgrade")

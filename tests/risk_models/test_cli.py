@@ -35,6 +35,8 @@ def test_train_promote_list_score_drift(data_dir, tmp_path):
     assert "logistic baseline" in trained.output
     version = re.search(r"registered fraud-risk version (\d+)", trained.output).group(1)
 
+    king = runner.invoke(app, ["model", "promote", version, "--alias", "king"])
+    assert king.exit_code == 2 and "champion or challenger" in king.output
     promoted = runner.invoke(app, ["model", "promote", version])
     assert promoted.exit_code == 0, promoted.output
     assert "promoted" in promoted.output
