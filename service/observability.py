@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
+import json
 import logging
 import os
 import re
@@ -49,9 +51,33 @@ log = structlog.get_logger("claims")
 _request: ContextVar[dict[str, Any] | None] = ContextVar("claims_request", default=None)
 
 
+class JsonLines(logging.Formatter):
+    """One JSON object per line: the service's own events (rendered by structlog) as they are,
+    and every other record (uvicorn's, the libraries') made into one with its level and logger."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as one JSON line."""
+        message = record.getMessage()
+        if message.startswith("{") and message.endswith("}"):
+            return message
+        line = {
+            "event": message,
+            "logger": record.name,
+            "level": record.levelname.lower(),
+            "timestamp": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat().replace("+00:00", "Z"),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Log JSON lines to stdout; context (request id, claim number) is merged into each line."""
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonLines())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the service's own requests are logged once
     structlog.configure(
         processors=[

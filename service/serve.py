@@ -18,7 +18,7 @@ import threading
 
 import uvicorn
 
-from service import model_watch
+from service import model_watch, observability
 from service.config import Settings, get_settings
 
 log = logging.getLogger("service.serve")
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep-alive", type=int, default=30)
     args = parser.parse_args(argv)
     settings = get_settings()
+    observability.configure_logging()  # uvicorn's own lines are JSON too (it adds no handlers)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # tree models oversubscribe small hosts otherwise
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several worker processes: metrics are gathered from files every worker writes.
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         timeout_keep_alive=args.keep_alive,
         access_log=False,  # requests are logged as JSON by the app
+        log_config=None,  # the root handler above formats uvicorn's records, in each worker too
     )
 
 

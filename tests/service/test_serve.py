@@ -4,6 +4,7 @@ registry, and none of the training libraries in a worker's memory."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import socket
@@ -98,6 +99,10 @@ def test_serve_workers_score_with_the_champion_and_hold_no_training_library(data
         assert len(workers) == 2
         for mapped in workers:
             assert [m for m in mapped if any(lib in m for lib in TRAINING_LIBRARIES)] == []
+    # Every line the server wrote, uvicorn's own included, is one JSON object.
+    lines = [line for line in (data_dir / "server.log").read_text().splitlines() if line.strip()]
+    assert lines and all(json.loads(line).get("event") for line in lines), lines[:5]
+    assert any(json.loads(line).get("logger", "").startswith("uvicorn") for line in lines)
 
 
 def test_a_new_champion_reaches_the_running_workers_without_a_restart(data_dir: Path):
