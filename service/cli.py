@@ -15,7 +15,7 @@ import typer
 from risk_models import cli as model_cli
 from rules import cli as rules_cli
 from service import cli_common as common
-from service import intel_cli
+from service import intel_cli, keys_cli
 
 if TYPE_CHECKING:
     from service.config import Settings
@@ -89,6 +89,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(sla_app, name="sla")
 app.add_typer(users_app, name="users")
 app.add_typer(intel_cli.app, name="intel")
+app.add_typer(keys_cli.app, name="keys")
 console, err_console = common.console, common.err_console
 _usage, _settings, _database, _runtime = common.usage, common.settings, common.database, common.runtime
 

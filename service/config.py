@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # How often `claims serve` asks the registry for the champion, and a worker looks at the
     # serving document it is handed (0: never; the model changes only with a restart).
     model_refresh_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # How often each worker reads the keys `claims keys create|revoke` keep in the database.
+    keys_refresh_seconds: float = Field(default=10.0, ge=0, le=3600)
     # A feature's PSI above this counts as drifted on /metrics (0.1-0.2 is worth watching).
     model_drift_threshold: float = Field(default=0.2, gt=0, le=10)
     worker_in_process: bool = False

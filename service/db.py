@@ -13,6 +13,7 @@ from service.models.aftersales import Complaint, Job, Message, Rectification, Su
 from service.models.claims import Claim, ClaimEvent, DecisionRecord, Document, Review
 from service.models.intel import Indicator
 from service.models.investigations import Investigation
+from service.models.keys import ApiKey
 from service.models.payments import Payment
 from service.models.policies import Policy
 from service.models.rulebooks import RulebookActivation, RulebookEvent, RulebookVersion, ShadowResult
@@ -40,6 +41,7 @@ TABLES = (
     Complaint,
     Rectification,
     Indicator,
+    ApiKey,
 )
 
 

@@ -4,6 +4,7 @@ the model, the keys."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from service import audit, intel
 from service.assignment import Assignment
 from service.config import Settings
 from service.database import make_engine, session_factory
+from service.keys import KeyRing
 from service.rulebooks.store import RulebookStore
 from service.security import Principal, load_key_file, parse_env_keys
 
@@ -34,7 +36,7 @@ class Runtime:
     store: RulebookStore
     scorer: Scorer | None
     assignment: Assignment
-    keys: dict[str, Principal] = field(default_factory=dict)
+    keys: Mapping[str, Principal] = field(default_factory=dict)
     model_error: str | None = None
 
     def close(self) -> None:
@@ -92,13 +94,15 @@ def build(settings: Settings, scorer: Scorer | None = None, db: Engine | None = 
     if scorer is None:
         scorer, model_error = load_scorer(settings)
     settings.calendar.load()  # before the first claim shown, not during it
-    keys = load_key_file(settings.keys_file)
-    keys.update(parse_env_keys(settings.api_keys))
+    fixed = load_key_file(settings.keys_file)
+    fixed.update(parse_env_keys(settings.api_keys))
+    readers = session_factory(db, readonly=True, info={audit.KEY: key, intel.KEY: sharing})
+    keys = KeyRing(fixed, readers, settings.keys_refresh_seconds)
     runtime = Runtime(
         settings=settings,
         db=db,
         sessions=sessions,
-        readers=session_factory(db, readonly=True, info={audit.KEY: key, intel.KEY: sharing}),
+        readers=readers,
         store=RulebookStore(load_shipped()),
         scorer=scorer,
         assignment=settings.assignment,
