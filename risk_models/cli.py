@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import pandas as pd
 import typer
@@ -117,6 +117,12 @@ def train_cmd(
     except ValueError as exc:  # the table, the label or a column named: the user's to fix
         console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from None
+
+
+def _mistake(message: str) -> NoReturn:
+    """A mistake of the caller's: one line and exit 2."""
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)
 
 
 def _columns(values: list[str] | None) -> list[str]:
@@ -252,13 +258,22 @@ def score(
     """Score one claim and print its band and top factors."""
     from risk_models.scorer import Scorer
 
-    _registry(data_dir)
-    scorer = Scorer.from_registry(ref)
     try:
-        result = scorer.score(json.loads(facts.read_text(encoding="utf-8")))
+        claim = json.loads(facts.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _mistake(f"no file {facts}")
+    except (UnicodeDecodeError, ValueError) as exc:
+        _mistake(f"{facts} is not JSON: {exc}")
+    if not isinstance(claim, dict):
+        _mistake(f"{facts} must hold one claim as a JSON object")
+    registry = _registry(data_dir)
+    try:
+        scorer = Scorer.from_registry(ref)
+        result = scorer.score(claim)
+    except registry.RegistryError as exc:
+        _mistake(str(exc))
     except FeatureError as exc:
-        console.print(f"[red]{exc.field}[/red]: {exc.message}")
-        raise typer.Exit(1) from None
+        _mistake(f"{exc.field}: {exc.message}")
     console.print(
         f"score {result.score:.4f}, band [bold]{result.band}[/bold] "
         f"({result.model_name} v{result.model_version})"
@@ -277,9 +292,16 @@ def drift_cmd(
 ) -> None:
     """Compare recent claims with the model's training population (PSI per feature)."""
     registry = _registry(data_dir)
-    model, version = registry.load(ref)
-    frame = _history(ctx, "recent") if str(recent) == "db" else tabular.read_table(recent)
-    report = drift_report(model, frame)
+    try:
+        model, version = registry.load(ref)
+        frame = _history(ctx, "recent") if str(recent) == "db" else tabular.read_table(recent)
+        report = drift_report(model, frame)
+    except registry.RegistryError as exc:
+        _mistake(str(exc))
+    except FeatureError as exc:
+        _mistake(f"the recent claims cannot be compared with this model: {exc.field}: {exc.message}")
+    except ValueError as exc:
+        _mistake(str(exc))
     table = Table("feature", "PSI", "")
     for row in report.itertuples():
         table.add_row(row.feature, f"{row.psi:.4f}", "[red]drifted[/red]" if row.drifted else "")

@@ -47,6 +47,23 @@ class Source(Protocol):
         """Return a true/false column as 1.0/0.0 (NaN where absent)."""
 
 
+# Dates as exports write them, month first as the training side reads them (pandas' default).
+DATE_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y", "%m-%d-%Y", "%Y%m%d")
+
+
+def _date(name: str, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        pass
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise FeatureError(name, f"expected a date (YYYY-MM-DD), got {text!r}")
+
+
 class RecordSource:
     """Read one claim's values, refusing anything missing or malformed by name."""
 
@@ -82,10 +99,7 @@ class RecordSource:
         if isinstance(value, dt.datetime):
             value = value.date()
         if isinstance(value, str):
-            try:
-                value = dt.date.fromisoformat(value)
-            except ValueError:
-                raise FeatureError(name, f"expected a date (YYYY-MM-DD), got {value!r}") from None
+            value = _date(name, value)
         if not isinstance(value, dt.date):
             raise FeatureError(name, f"expected a date (YYYY-MM-DD), got {value!r}")
         return np.array([float((np.datetime64(value, "D") - EPOCH).astype(int))])

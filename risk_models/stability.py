@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 
 FLAG = 0.2  # PSI above this: the population has shifted; 0.1-0.2 is worth watching
+# Fewer claims than this say nothing about a population (a few claims after a start would
+# show every feature drifted): no PSI until the window holds this many.
+MIN_WINDOW = 200
 EPS = 1e-4
 MISSING = "(missing)"
 
@@ -61,11 +64,12 @@ class Window:
         with self._lock:
             self.rows.append((features, score))
 
-    def psi(self, reference: Mapping[str, Any]) -> dict[str, float]:
-        """PSI per feature and for the score, over the window (empty while it holds nothing)."""
+    def psi(self, reference: Mapping[str, Any], least: int = MIN_WINDOW) -> dict[str, float]:
+        """PSI per feature and for the score, over the window (empty while it holds fewer than
+        `least` claims)."""
         with self._lock:
             rows = list(self.rows)
-        if not rows:
+        if not rows or len(rows) < least:
             return {}
         out = {}
         for name, ref in reference.items():

@@ -38,6 +38,7 @@ def _hand_out_the_model(settings: Settings) -> None:
     path = settings.data_dir / "serving-model.json"
     model_watch.write_document(path, text)
     os.environ["CLAIMS_SERVING_MODEL"] = str(path)
+    get_settings.cache_clear()  # one worker runs in this process: its settings must name the file
     if settings.model_refresh_seconds > 0:
         # A new champion reaches the workers through the document (they watch it).
         stop = threading.Event()

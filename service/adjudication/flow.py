@@ -181,7 +181,8 @@ def record_assessment(
         request_id=request_id,
     )
     if result.investigate:
-        open_investigation(session, claim, score, request_id)
+        referred = [r.code for r in result.reasons if r.effect.get("investigate")]
+        open_investigation(session, claim, score, request_id, referred)
     shadow(session, runtime, claim, assessment.facts, result)
     return entry
 
@@ -243,12 +244,20 @@ def shadow(
 
 
 def open_investigation(
-    session: Session, claim: Claim, score: RiskScore | None, request_id: str | None
+    session: Session,
+    claim: Claim,
+    score: RiskScore | None,
+    request_id: str | None,
+    referred_by: list[str] | None = None,
 ) -> None:
-    """Open an investigation (a hold on the claim) unless one is already open."""
+    """Open an investigation (a hold on the claim) unless one is already open; its reason names
+    the rules that referred the claim and the fraud-risk score."""
     if any(i.status == "open" for i in claim.investigations):
         return
-    reason = f"high fraud-risk band ({score.score:.3f})" if score else "referred by the rules"
+    parts = [f"referred by {', '.join(referred_by)}"] if referred_by else []
+    if score is not None:
+        parts.append(f"fraud-risk {score.band} ({score.score:.3f})")
+    reason = "; ".join(parts) or "referred by the rules"
     claim.investigations.append(
         Investigation(
             claim_id=claim.id, status="open", reason=reason, risk_score=score.score if score else None

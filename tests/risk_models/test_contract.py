@@ -122,3 +122,11 @@ def test_a_serving_document_from_before_the_network_indicators_keeps_its_feature
     assert "payee_shared_policies" in ClaimFeatures().numeric  # a new fit learns them
     with pytest.raises(ValueError, match="does not compute"):
         F.restore({**old, "numeric": [*ClaimFeatures.numeric, "shoe_size"]})
+
+
+def test_a_table_model_scores_a_row_with_its_files_own_date_spelling(table_model):
+    iso = table_model.score({"amount": 900.0, "region": "north", "claim_date": "2024-05-01"})[0]
+    for spelt in ("5/1/2024", "2024/05/01", "20240501"):
+        assert table_model.score({"amount": 900.0, "region": "north", "claim_date": spelt})[0] == iso, spelt
+    with pytest.raises(FeatureError, match="expected a date"):
+        table_model.score({"amount": 900.0, "region": "north", "claim_date": "next week"})

@@ -92,11 +92,19 @@ def test_metrics_answer_only_a_known_scraper(client, monkeypatch):
 
 
 def test_metrics_show_the_drift_of_the_claims_the_model_scored(flow, client):
+    from risk_models.stability import MIN_WINDOW
+
+    window = client.app.state.runtime.scorer.model.window
+    window.rows.clear()
     for _ in range(3):
         flow.report()
     text = client.get("/metrics", headers=headers("analyst")).text
+    assert re.search(r"claims_model_drift_window 3\.0", text)
+    assert "claims_model_psi{" not in text  # three claims say nothing about a population yet
+    features, score = window.rows[-1]
+    for _ in range(MIN_WINDOW):
+        window.add(features, score)
+    text = client.get("/metrics", headers=headers("analyst")).text
     shown = dict(re.findall(r'claims_model_psi\{feature="(\w+)",version="test"\} ([0-9.e+-]+)', text))
     assert {"score", "log_claimed_amount", "product"} <= set(shown)
-    window = re.search(r"claims_model_drift_window (\d+)", text)
-    assert window and int(float(window.group(1))) >= 3
     assert re.search(r'claims_model_drifted_features\{version="test"\} \d', text)

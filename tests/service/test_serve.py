@@ -52,8 +52,8 @@ def _mapped(pid: int) -> set[str]:
 
 
 @contextlib.contextmanager
-def _serving(data_dir: Path, **extra: str):
-    """`claims serve --workers 2` on the data folder; yield its base URL and process once ready."""
+def _serving(data_dir: Path, workers: int = 2, **extra: str):
+    """`claims serve --workers N` on the data folder; yield its base URL and process once ready."""
     env = {
         **os.environ,
         "CLAIMS_DATA_DIR": str(data_dir),
@@ -68,7 +68,10 @@ def _serving(data_dir: Path, **extra: str):
     log = data_dir / "server.log"
     with open(log, "w") as out:  # a file, not a pipe nobody reads while the server logs
         server = subprocess.Popen(
-            [*CLAIMS, "serve", "--workers", "2", "--port", str(port)], env=env, stdout=out, stderr=out
+            [*CLAIMS, "serve", "--workers", str(workers), "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     try:
         ready = None
@@ -105,8 +108,9 @@ def test_serve_workers_score_with_the_champion_and_hold_no_training_library(data
     assert any(json.loads(line).get("logger", "").startswith("uvicorn") for line in lines)
 
 
-def test_a_new_champion_reaches_the_running_workers_without_a_restart(data_dir: Path):
-    with _serving(data_dir, CLAIMS_MODEL_REFRESH_SECONDS="1") as (url, server):
+@pytest.mark.parametrize("workers", [1, 2])  # one worker runs in claims serve's own process
+def test_a_new_champion_reaches_the_running_workers_without_a_restart(data_dir: Path, workers: int):
+    with _serving(data_dir, workers, CLAIMS_MODEL_REFRESH_SECONDS="1") as (url, server):
         assert httpx.get(f"{url}/readyz").json()["model"] == "fraud-risk@1"
         claims = synth.generate(3000, seed=6)
         result = train(claims, ClaimFeatures(), "is_fraud", "report_date", TrainConfig(seed=6, cv_folds=0))
