@@ -56,7 +56,7 @@ def test_train_promote_list_score_drift(data_dir, tmp_path):
     del claim["peril"]
     facts.write_text(json.dumps(claim, default=str), encoding="utf-8")
     bad = runner.invoke(app, ["model", "score", "--facts", str(facts)])
-    assert bad.exit_code == 1 and "peril" in bad.output
+    assert bad.exit_code == 2 and "peril" in bad.output  # the caller's claim misses an input
 
     recent = tmp_path / "recent.parquet"
     frame = synth.generate(3000, seed=5)
