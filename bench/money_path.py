@@ -20,6 +20,7 @@ import datetime as dt
 import random
 import re
 import time
+import zlib
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -104,14 +105,17 @@ class MoneyPath:
         incident = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=self.random.randint(1, 20))
         if len(self.reports) % 12 == 11:  # a new policy now and then; the last three stay shared
             self.policies = [*self.policies[1:], self._policy()]
+        policy = self.random.choice(self.policies)
         body = {
-            "policy_number": self.random.choice(self.policies),
+            "policy_number": policy,
             "channel": "app",
             "incident_at": incident.replace(hour=10).isoformat(),
             "peril": "single_vehicle",
             "description": "money path",
             "claimed_amount": f"{self.random.choice((4000, 9000, 30000, 60000, 90000))}.00",
-            "payee_account": "6222 0000 1111 2222",
+            # Each policyholder their own account: one account across policies is a ring's sign,
+            # referred to investigation and held, and the path would seldom reach a payment.
+            "payee_account": f"6222 0000 {zlib.crc32(policy.encode()) % 10**8:08d}",
             "facts": DEFAULT_FACTS,
         }
         key = f"report-{len(self.reports):06d}-{self.random.getrandbits(32):08x}"
