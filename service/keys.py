@@ -65,7 +65,7 @@ class KeyRing(Mapping[str, Principal]):
         self.fixed = dict(fixed)
         self.readers = readers
         self.refresh = refresh
-        self._stored: dict[str, Principal] = {}
+        self._ring: dict[str, Principal] = dict(self.fixed)  # the merged ring, built at each refresh
         self._at = -float("inf")
         self._lock = threading.Lock()
 
@@ -81,13 +81,14 @@ class KeyRing(Mapping[str, Principal]):
                                 ApiKey.revoked_at.is_(None)
                             )
                         ).all()
-                    self._stored = {digest: Principal(name, role) for digest, name, role in rows}
+                    stored = {digest: Principal(name, role) for digest, name, role in rows}
                 except (OperationalError, ProgrammingError):
                     # A database older than the table: the fixed keys only, until it is migrated.
-                    self._stored = {}
+                    stored = {}
+                # The environment's keys win a clash: an operator's own key cannot be shadowed.
+                self._ring = {**stored, **self.fixed}
                 self._at = time.monotonic()
-            # The environment's keys win a clash: an operator's own key cannot be shadowed.
-            return {**self._stored, **self.fixed}
+            return self._ring
 
     def __getitem__(self, digest: str) -> Principal:
         return self._current()[digest]

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,11 @@ MAY: dict[str, tuple[str, ...]] = {
 SUPERVISORS = (*MAY["supervise"], "admin")  # who oversees after-sales work: closes, hands over
 
 
+def holds_or_oversees(who: Principal, holder: str | None, members: tuple[str, ...] = ()) -> bool:
+    """Whether a person may act on an after-sales item: its holder, its team's member, or a supervisor."""
+    return who.role in SUPERVISORS or who.name == holder or who.name in members
+
+
 def may(role: str, action: str) -> bool:
     """Return whether a role may take an action (admin may take every one)."""
     return role == "admin" or role in MAY[action]
@@ -68,7 +74,7 @@ class Principal:
     role: str
 
 
-def identify(keys: dict[str, Principal], api_key: str | None, authorization: str | None) -> Principal:
+def identify(keys: Mapping[str, Principal], api_key: str | None, authorization: str | None) -> Principal:
     """Return who an X-API-Key or `Authorization: Bearer` key belongs to; raise 401 if nobody."""
     key = api_key
     if not key and (authorization or "").lower().startswith("bearer "):

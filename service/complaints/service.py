@@ -18,7 +18,7 @@ from service.models.aftersales import Complaint, Job
 from service.models.claims import Claim
 from service.rectification import service as rectification
 from service.runtime import Runtime
-from service.security import SUPERVISORS, Principal
+from service.security import Principal, holds_or_oversees
 
 
 def _now() -> dt.datetime:
@@ -106,7 +106,7 @@ def hand_over(
     session.refresh(complaint, with_for_update=True)
     if complaint.status == "resolved":
         raise Conflict(f"complaint {complaint.id} is resolved", state="resolved")
-    if not (who.role in SUPERVISORS or who.name == complaint.owner):
+    if not holds_or_oversees(who, complaint.owner):
         raise Forbidden(
             f"complaint {complaint.id} is {complaint.owner or 'nobody'}'s: they or a supervisor hand it over",
             field="owner",
@@ -140,7 +140,7 @@ def get(session: Session, complaint_id: int) -> Complaint:
 def _may_handle(runtime: Runtime, complaint: Complaint, who: Principal) -> None:
     """Its owner, a member of its team or a supervisor answers a complaint; nobody else."""
     members = runtime.assignment.members(complaint.team or "")
-    if not (who.role in SUPERVISORS or who.name == complaint.owner or who.name in members):
+    if not holds_or_oversees(who, complaint.owner, members):
         raise Forbidden(
             f"complaint {complaint.id} is the {complaint.team} team's "
             f"(owner {complaint.owner or 'none'}): its members or a supervisor answer it",

@@ -17,7 +17,7 @@ from service.models.aftersales import Complaint, Rectification
 from service.models.claims import Claim
 from service.runtime import Runtime
 from service.schemas import Strict
-from service.security import SUPERVISORS, Principal
+from service.security import Principal, holds_or_oversees
 
 
 class RectificationIn(Strict):
@@ -198,7 +198,7 @@ def close(
         if item.owner_team in runtime.assignment.policy.teams
         else ()
     )
-    if not (who.role in SUPERVISORS or who.name == item.owner or who.name in members):
+    if not holds_or_oversees(who, item.owner, members):
         owner = item.owner or item.owner_team or "nobody"
         raise Forbidden(
             f"item {item.id} belongs to {owner}: its owner, its team or a supervisor closes it", field="owner"

@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.database import utc
@@ -30,10 +30,13 @@ def fraud_summary(session: Session, runtime: Runtime, start: dt.date, end: dt.da
     zone = runtime.settings.zone
     begin = dt.datetime.combine(start, dt.time(0), zone).astimezone(dt.UTC)
     finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
+    in_period = or_(
+        Investigation.opened_at.between(begin, finish), Investigation.closed_at.between(begin, finish)
+    )  # read only what the period can count; the exact bounds are checked below
     rows = session.execute(
-        select(Investigation, Claim.product, Claim.claimed_amount, Claim.paid_amount).join(
-            Claim, Claim.id == Investigation.claim_id
-        )
+        select(Investigation, Claim.product, Claim.claimed_amount, Claim.paid_amount)
+        .join(Claim, Claim.id == Investigation.claim_id)
+        .where(in_period)
     ).all()
     empty = {
         "referred": 0,

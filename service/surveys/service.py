@@ -21,7 +21,7 @@ from service.models.claims import Claim
 from service.rectification import service as rectification
 from service.runtime import Runtime
 from service.schemas import Strict
-from service.security import SUPERVISORS, Principal, hash_key
+from service.security import SUPERVISORS, Principal, hash_key, holds_or_oversees
 
 
 class CallIn(Strict):
@@ -146,7 +146,7 @@ def call(
             field="caller",
         )
     members = runtime.assignment.members(survey.team) if survey.team else ()
-    if not (who.role in SUPERVISORS or who.name == survey.assignee or who.name in members):
+    if not holds_or_oversees(who, survey.assignee, members):
         raise Forbidden(
             f"the call for survey {survey.id} is for the {survey.team or 'claim'} team "
             f"({survey.assignee or 'no one named'}) or a supervisor",
