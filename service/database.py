@@ -83,6 +83,7 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 _inserts: dict[Any, Any] = {}
+INSERTED = "tables_inserted_outside_unit_of_work"  # session.info: what commit-time hooks must see
 
 
 def insert_built(session: Session, objects: Sequence[Base]) -> None:
@@ -98,8 +99,10 @@ def insert_built(session: Session, objects: Sequence[Base]) -> None:
     for obj in objects:
         if obj in session:
             session.expunge(obj)
+    written = session.info.setdefault(INSERTED, set())
     for mapper, run in groupby(objects, key=lambda obj: inspect(obj).mapper):
         built = list(run)
+        written.add(mapper.local_table.name)
         columns = [c.key for c in mapper.column_attrs]
         rows = [{key: obj.__dict__[key] for key in columns if key in obj.__dict__} for obj in built]
         if any(row.keys() != rows[0].keys() for row in rows):

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from service.database import Base
 from service.models.aftersales import Complaint, Job, Message, Rectification, Survey
 from service.models.claims import Claim, ClaimEvent, DecisionRecord, Document, Review
+from service.models.feed import FeedHead, Webhook, WebhookDelivery
 from service.models.intel import Indicator
 from service.models.investigations import Investigation
 from service.models.keys import ApiKey
@@ -42,6 +43,9 @@ TABLES = (
     Rectification,
     Indicator,
     ApiKey,
+    FeedHead,
+    Webhook,
+    WebhookDelivery,
 )
 
 

@@ -25,6 +25,7 @@ from service.claims.queue_router import router as queues_router
 from service.claims.router import router as claims_router
 from service.complaints.router import router as complaints_router
 from service.config import Settings, get_settings
+from service.feed.router import router as feed_router
 from service.investigations.router import router as investigations_router
 from service.outbox import worker as outbox_worker
 from service.payments.router import router as payments_router
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         web_forms,
         policies_router,
         claims_router,
+        feed_router,
         complaints_router,
         rectification_router,
         surveys_router,

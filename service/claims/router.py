@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -94,10 +95,19 @@ def list_claims(
     risk_band: Literal["low", "medium", "high"] | None = None,
     sla: Literal["breached", "due_soon"] | None = None,
     external_reference: Annotated[str | None, Query(max_length=100)] = None,
+    updated_since: Annotated[
+        dt.datetime | None,
+        Query(description="only claims changed at or after this moment (ISO 8601; no zone: UTC)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> JSONResponse:
-    """List claims, newest first, filtered by status, route, risk band and SLA state."""
+    """List claims, newest first, filtered by status, route, risk band and SLA state.
+
+    With `updated_since`, the claims changed since then, the least recently changed first. A
+    change is stamped when its transaction begins: poll from a little before your last poll, or
+    follow `/v1/events`, which misses nothing.
+    """
     query = select(Claim).options(selectinload(Claim.events), selectinload(Claim.reviews))
     filters = (
         (Claim.status, status),
@@ -108,7 +118,11 @@ def list_claims(
     for column, value in filters:
         if value is not None:
             query = query.where(column == value)
-    query = query.order_by(Claim.id.desc())
+    if updated_since is not None:
+        since = updated_since if updated_since.tzinfo else updated_since.replace(tzinfo=dt.UTC)
+        query = query.where(Claim.updated_at >= since).order_by(Claim.updated_at, Claim.id)
+    else:
+        query = query.order_by(Claim.id.desc())
     if sla is None:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         page = session.scalars(query.limit(limit).offset(offset))

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -20,11 +21,13 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.database import Base
+from service.models import feed  # noqa: F401 - numbers every claim event at commit
 from service.models.investigations import Investigation
 from service.models.payments import Payment
 from service.models.policies import Policy
@@ -50,6 +53,8 @@ class Claim(Base):
         # One claim per idempotency key and per external reference of one caller.
         Index("uq_claims_reported_by_idempotency_key", "reported_by", "idempotency_key", unique=True),
         Index("uq_claims_reported_by_external_reference", "reported_by", "external_reference", unique=True),
+        # GET /v1/claims?updated_since=: the claims changed since a moment.
+        Index("ix_claims_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,6 +135,16 @@ class ClaimEvent(Base):
     """A status or route change, timestamped: the SLA clocks are computed from these."""
 
     __tablename__ = "claim_events"
+    # The events a committing transaction still has to number (service/models/feed.py).
+    __table_args__ = (
+        Index("uq_claim_events_position", "position", unique=True),
+        Index(
+            "ix_claim_events_unnumbered",
+            "id",
+            postgresql_where=text("position IS NULL"),
+            sqlite_where=text("position IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
@@ -138,6 +153,8 @@ class ClaimEvent(Base):
     new: Mapped[str] = mapped_column(String(130))
     why: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Its place in the change feed, given at commit in commit order (None until then).
+    position: Mapped[int | None] = mapped_column(BigInteger)
 
 
 @event.listens_for(Claim.status, "set")

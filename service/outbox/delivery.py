@@ -3,8 +3,6 @@ nothing configured) the log. Each sender raises `DeliveryError` when the message
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import smtplib
 import time
@@ -17,9 +15,10 @@ import structlog
 
 from service.config import Settings
 from service.models.aftersales import Message
+from service.signing import SIGNATURE, sign
 
 log = structlog.get_logger("service.outbox")  # JSON lines, as the service's own log
-SIGNATURE = "X-Claims-Signature"  # t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">
+__all__ = ["SIGNATURE", "DeliveryError", "Sender", "senders", "sign"]
 
 
 class DeliveryError(RuntimeError):
@@ -57,12 +56,6 @@ def smtp(settings: Settings) -> Sender:
             raise DeliveryError(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from exc
 
     return send
-
-
-def sign(secret: bytes, timestamp: int, body: bytes) -> str:
-    """The webhook signature header's value for a body sent at a time."""
-    digest = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
 
 
 def webhook(settings: Settings) -> Sender:

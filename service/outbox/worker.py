@@ -16,12 +16,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit, exposure, lifecycle
 from service.adjudication import decided_by
 from service.complaints import service as complaints
+from service.feed import webhooks
 from service.models.aftersales import Job, Message
 from service.models.claims import Claim
 from service.outbox import delivery
@@ -234,6 +236,8 @@ SWEEP_SECONDS = 60.0
 def run(runtime: Runtime, stop: threading.Event, interval: float = 1.0) -> None:
     """Run jobs and deliver messages until `stop` is set; sleep `interval` when there is nothing."""
     senders = delivery.senders(runtime.settings)
+    hooks = httpx.Client(follow_redirects=False)
+    post = webhooks.poster(hooks)
     swept = 0.0
     while not stop.is_set():
         try:
@@ -241,8 +245,10 @@ def run(runtime: Runtime, stop: threading.Event, interval: float = 1.0) -> None:
                 sweep(runtime)
                 swept = time.monotonic()
             busy = run_jobs(runtime) + deliver(runtime, senders)
+            busy += webhooks.deliver_due(runtime.sessions, runtime.readers, post)
         except Exception:  # the database went away for a moment: try again next round
             log.exception("worker round failed")
             busy = 0
         if not busy:
             stop.wait(interval)
+    hooks.close()
