@@ -4,6 +4,7 @@ import sys
 
 from bench import (
     backtest_bench,
+    feed_bench,
     floor_bench,
     model_bench,
     money_path,
@@ -22,6 +23,7 @@ SUITES = {
     "money": money_path.main,
     "queue": queue_bench.main,
     "outbox": outbox_bench.main,
+    "feed": feed_bench.main,
 }
 
 if __name__ == "__main__":

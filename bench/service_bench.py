@@ -94,11 +94,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(url: str, data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+def _start(
+    url: str, data_dir: Path, port: int, log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [*CLAIMS, "serve", "--workers", "2", "--port", str(port)],
-        env=_env(url, data_dir),
+        env=env or _env(url, data_dir),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
