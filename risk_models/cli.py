@@ -6,18 +6,18 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from risk_models import drift, synth, tabular
-from risk_models.features import ClaimFeatures, FeatureError
-from risk_models.model import Bands
-from risk_models.train import TrainConfig, TrainResult, train
+# pandas, scikit-learn and the rest load inside the commands that use them: `--help` answers at once.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from risk_models.train import TrainResult
 
 app = typer.Typer(help="Train, register, promote and serve the fraud-risk model.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -52,6 +52,8 @@ def synth_cmd(
     out: Annotated[Path, typer.Option(help=".parquet or .csv")] = Path("data/claims.parquet"),
 ) -> None:
     """Generate realistic claims with about 5% injected fraud."""
+    from risk_models import synth
+
     with console.status(f"generating {n:,} claims"):
         frame = synth.generate(n, seed=seed)
         path = synth.write(frame, out)
@@ -143,6 +145,10 @@ def _train(
     keep: list[str] | None,
     time_as_feature: bool,
 ) -> None:
+    from risk_models import synth, tabular
+    from risk_models.features import ClaimFeatures
+    from risk_models.train import TrainConfig, train
+
     if (drop or keep or time_as_feature) and (data is None or from_db):
         raise ValueError("--drop, --keep and --time-as-feature apply to a table given with --data")
     config = TrainConfig(seed=seed)
@@ -256,6 +262,7 @@ def score(
     ref: Annotated[str, typer.Option("--model", help="alias or version")] = "champion",
 ) -> None:
     """Score one claim and print its band and top factors."""
+    from risk_models.features import FeatureError
     from risk_models.scorer import Scorer
 
     try:
@@ -291,6 +298,9 @@ def drift_cmd(
     plot: Annotated[Path | None, typer.Option(help="write a PSI chart (PNG)")] = None,
 ) -> None:
     """Compare recent claims with the model's training population (PSI per feature)."""
+    from risk_models import drift, tabular
+    from risk_models.features import FeatureError
+
     registry = _registry(data_dir)
     try:
         model, version = registry.load(ref)
@@ -322,9 +332,11 @@ def _history(ctx: typer.Context, kind: str) -> pd.DataFrame:
 
 def drift_report(model, frame: pd.DataFrame) -> pd.DataFrame:
     """Return PSI per feature and for the score for a table of recent claims."""
+    from risk_models import drift
+
     features = model.feature_frame(frame)
     scores = model.calibrate(model.raw_scores(features))
     return drift.compare(model.metadata["reference"], features, scores)
 
 
-__all__ = ["Bands", "app"]
+__all__ = ["app"]

@@ -7,18 +7,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from rules import rulebook as rb
-from rules.engine import RulesEngine, compile_rulebook
-from rules.facts import InvalidFacts
-from rules.outcome import Adjudication
-from rules.testing import run_table, table_path
+# The engine, pydantic's schemas and pandas load inside the commands: `--help` answers at once.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rules import rulebook as rb
+    from rules.outcome import Adjudication
 
 app = typer.Typer(help="Validate, test and explain rulebooks.", no_args_is_help=True)
 
@@ -38,6 +38,8 @@ console = Console(soft_wrap=True)
 
 def _resolve(name_or_path: str) -> Path:
     """Accept a file path or the name of a shipped rulebook (motor, health, property)."""
+    from rules import rulebook as rb
+
     path = Path(name_or_path)
     if path.exists():
         return path
@@ -50,6 +52,8 @@ def _resolve(name_or_path: str) -> Path:
 @app.command("list")
 def list_rulebooks() -> None:
     """List the shipped rulebooks."""
+    from rules import rulebook as rb
+
     table = Table("name", "version", "effective from", "rules", "documents", "sha256")
     for book in rb.load_shipped().values():
         table.add_row(
@@ -66,6 +70,8 @@ def list_rulebooks() -> None:
 @app.command()
 def validate(files: Annotated[list[str], typer.Argument(help="rulebook files or names")]) -> None:
     """Report every problem in each rulebook, with file, line and column."""
+    from rules import rulebook as rb
+
     bad = 0
     for name in files:
         path = _resolve(name)
@@ -93,6 +99,9 @@ def test(
     ] = None,
 ) -> None:
     """Run the test tables beside the rulebooks and report each case."""
+    from rules import rulebook as rb
+    from rules.testing import run_table, table_path
+
     paths = [_resolve(f) for f in files] if files else rb.shipped()
     failed = 0
     for path in paths:
@@ -143,6 +152,10 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Evaluate one claim's facts and print the adjudication with its reasons."""
+    from rules import rulebook as rb
+    from rules.engine import RulesEngine
+    from rules.facts import InvalidFacts
+
     book = rb.load(_resolve(file))
     raw = json.loads(facts.read_text(encoding="utf-8"))
     with RulesEngine(book) as engine:
@@ -161,11 +174,16 @@ def explain(
 @app.command("compile")
 def compile_cmd(file: Annotated[str, typer.Argument(help="rulebook file or name")]) -> None:
     """Print the durable-rules ruleset a rulebook compiles to."""
+    from rules import rulebook as rb
+    from rules.engine import compile_rulebook
+
     book = rb.load(_resolve(file))
     typer.echo(json.dumps(compile_rulebook(book), ensure_ascii=False, indent=2))
 
 
 def _history(sources: Sources, source: str, product: str) -> pd.DataFrame:
+    import pandas as pd
+
     if source == "db":
         loader = sources.history
         if loader is None:
@@ -196,6 +214,7 @@ def backtest(
     out: Annotated[Path, typer.Option(help="HTML report; JSON is written beside it")] = Path("backtest.html"),
 ) -> None:
     """Evaluate both versions on every historical claim and report what would change."""
+    from rules import rulebook as rb
     from rules.backtest import backtest as run
     from rules.backtest import to_html, to_json
 

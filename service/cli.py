@@ -344,7 +344,7 @@ def report(
         if kind == "sla":
             data = reports.sla_report(session, rt)
         else:
-            today = dt.date.today()
+            today = dt.datetime.now(rt.settings.zone).date()  # the service's day, where its reports count
             try:
                 first = dt.date.fromisoformat(start) if start else today.replace(day=1)
                 last = dt.date.fromisoformat(end) if end else today
@@ -368,7 +368,7 @@ def report(
         console.print(render.as_table(kind, data))
         return
     text = {
-        "table": lambda: render.as_csv(kind, data),
+        "table": lambda: common.as_text(render.as_table(kind, data)),
         "csv": lambda: render.as_csv(kind, data),
         "json": lambda: render.as_json(data),
         "html": lambda: render.as_html(kind, data),

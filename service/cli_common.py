@@ -84,3 +84,12 @@ def runtime(settings: Settings) -> Iterator[Any]:
         yield rt
     finally:
         rt.close()
+
+
+def as_text(renderable: Any, width: int = 160) -> str:
+    """What the console would print, as plain text for a file (`--format table --out F`)."""
+    import io
+
+    capture = Console(file=io.StringIO(), width=width, record=True, color_system=None)
+    capture.print(renderable)
+    return capture.export_text()

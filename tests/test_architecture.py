@@ -69,3 +69,21 @@ def test_serving_and_the_libraries_leave_matplotlib_alone():
         cwd=ROOT,
     )
     assert served.stdout.strip() == "False", served.stderr
+
+
+HEAVY = ("pandas", "numpy", "sklearn", "scipy", "lightgbm", "mlflow", "matplotlib", "sqlalchemy", "fastapi")
+
+
+def test_the_command_line_loads_no_heavy_library_until_a_command_needs_it():
+    """`claims --help` answers at once: the data, model and web stacks load inside the commands."""
+    probe = f"import sys, service.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"imported by service.cli: {result.stdout.strip()}"
+    shown = subprocess.run(
+        [sys.executable, "-m", "service.cli", "model", "train", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert shown.returncode == 0 and "--time-as-feature" in shown.stdout, shown.stderr

@@ -156,7 +156,7 @@ def test_the_fraud_summary_counts_referrals_confirmed_frauds_and_amounts_saved(i
     client, url, folder = insurer
     flow = Flow(client)
     ring = _confirmed_ring(flow, "6222 4444 0000 1234", "+86 137 0000 5678")
-    today = dt.date.today()
+    today = dt.datetime.now(client.app.state.runtime.settings.zone).date()  # the service's day, not UTC's
     report = flow.call("analyst", "GET", f"/v1/reports/fraud?from={today.replace(day=1)}&to={today}")
     (row,) = [r for r in report["rows"] if r["line"] == "motor"]
     assert (row["referred"], row["confirmed_fraud"], row["cleared"]) == (1, 1, 0)
@@ -168,4 +168,9 @@ def test_the_fraud_summary_counts_referrals_confirmed_frauds_and_amounts_saved(i
     csv = runner.invoke(cli, ["report", "fraud", "--format", "csv"])
     assert csv.exit_code == 0, csv.output
     assert "By line and month,motor / " in csv.output and ",saved,5000.00" in csv.output
+    table = folder / "fraud.txt"
+    written = runner.invoke(cli, ["report", "fraud", "--format", "table", "--out", str(table)])
+    assert written.exit_code == 0, written.output
+    text = table.read_text(encoding="utf-8")
+    assert "5000.00" in text and "section,item" not in text and "\x1b[" not in text  # a table, not CSV
     flow.call("specialist", "GET", f"/v1/reports/fraud?from={today}&to={today}", expect=403)
