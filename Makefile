@@ -6,23 +6,25 @@ BIN := $(VENV)/bin
 export OMP_NUM_THREADS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install install-test run demo test lint bench fuzz clean
+.PHONY: install install-test run demo test lint bench fuzz lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+# Every package at the version and hash the lock names; the project itself on top, with nothing more.
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+# The test and benchmark tools: the service's lock plus theirs, resolved together.
+$(VENV)/.installed-test: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
-$(VENV)/.installed-bench: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[bench]'
+$(VENV)/.installed-bench: $(VENV)/.installed-test
 	touch $@
 
 install-test: $(VENV)/.installed-test
@@ -50,6 +52,14 @@ bench: $(VENV)/.installed-bench
 # The long fuzz run: 300 generated requests an operation and caller, on SQLite and PostgreSQL.
 fuzz: install-test
 	FUZZ_EXAMPLES=300 FUZZ_STATEFUL_EXAMPLES=200 scripts/with-postgres $(BIN)/pytest -s -q tests/service/test_fuzz.py
+
+# After changing a dependency in pyproject.toml: resolve both locks again, with hashes.
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet uv==0.13.9
+	$(BIN)/uv pip compile pyproject.toml -q --generate-hashes --python-version 3.11 \
+		--custom-compile-command "make lock" -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml -q --extra test --extra bench --generate-hashes \
+		--python-version 3.11 --custom-compile-command "make lock" -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) data bench/out

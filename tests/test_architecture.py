@@ -87,3 +87,27 @@ def test_the_command_line_loads_no_heavy_library_until_a_command_needs_it():
         text=True,
     )
     assert shown.returncode == 0 and "--time-as-feature" in shown.stdout, shown.stderr
+
+
+def _pins(text: str) -> dict[str, str]:
+    import re
+
+    found = re.findall(r"^([A-Za-z0-9_.\[\]-]+)==([^\s\\;]+)", text, re.M)
+    return {re.sub(r"\[.*\]", "", name).lower().replace("_", "-"): version for name, version in found}
+
+
+def test_the_locks_hold_every_pinned_dependency_at_its_pin():
+    """`make lock` was run after the last change to pyproject.toml: the locks install what it pins."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = _pins("\n".join(project["dependencies"]))
+    tools = _pins("\n".join(d for extra in project["optional-dependencies"].values() for d in extra))
+    locked = _pins((ROOT / "requirements.lock").read_text(encoding="utf-8"))
+    dev = _pins((ROOT / "requirements-dev.lock").read_text(encoding="utf-8"))
+    assert {n: v for n, v in runtime.items() if locked.get(n) != v} == {}
+    assert {n: v for n, v in {**runtime, **tools}.items() if dev.get(n) != v} == {}
+    assert {n: v for n, v in locked.items() if dev.get(n) != v} == {}, "the two locks disagree"
+    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    assert len(re.findall(r"--hash=sha256:", text)) >= len(locked)
