@@ -148,7 +148,9 @@ def print_adjudication(result: Adjudication) -> None:
 @app.command()
 def explain(
     file: Annotated[str, typer.Argument(help="rulebook file or name")],
-    facts: Annotated[Path, typer.Option("--facts", help="claim facts as JSON")],
+    facts: Annotated[
+        Path, typer.Option("--facts", help="claim facts as JSON", exists=True, dir_okay=False, readable=True)
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Evaluate one claim's facts and print the adjudication with its reasons."""
@@ -157,7 +159,11 @@ def explain(
     from rules.facts import InvalidFacts
 
     book = rb.load(_resolve(file))
-    raw = json.loads(facts.read_text(encoding="utf-8"))
+    try:
+        raw = json.loads(facts.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {facts} is not JSON: {exc}", highlight=False)
+        raise typer.Exit(2) from None
     with RulesEngine(book) as engine:
         try:
             result = engine.evaluate(raw)

@@ -205,19 +205,28 @@ def users_add(
 
 @policies_app.command("import")
 def policies_import(
-    file: Annotated[Path, typer.Argument(help="CSV with PolicyIn columns")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with PolicyIn columns", exists=True, dir_okay=False, readable=True)
+    ],
 ) -> None:
     """Load policies from a CSV file: every row or none."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from service.database import make_engine, session_factory
     from service.errors import DomainError
     from service.policies import service
 
     engine = make_engine(_settings().resolved_database_url)
     try:
-        rows = service.parse_csv(file.read_text(encoding="utf-8"))
-        with session_factory(engine).begin() as session:
-            for row in rows:
-                service.create(session, row)
+        try:
+            rows = service.parse_csv(file.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            _usage(f"{file} is not UTF-8 text: {exc.reason}")
+        columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("policies", total=len(rows))
+            with session_factory(engine).begin() as session:
+                service.import_all(session, rows, lambda n: bar.advance(task, n))
     except DomainError as exc:
         console.print(f"[red]{exc.detail}[/red]")
         for error in exc.extra.get("errors", []):

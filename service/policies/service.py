@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -30,6 +31,29 @@ def create(session: Session, data: PolicyIn) -> Policy:
     session.add(policy)
     session.flush()
     return policy
+
+
+def import_all(
+    session: Session, rows: list[PolicyIn], done: Callable[[int], None] | None = None, chunk: int = 1000
+) -> int:
+    """Add many policies in the caller's transaction, a chunk at a time (one query checks a chunk's
+    numbers); a number already stored or twice in the file refuses the whole import."""
+    numbers = [row.policy_number for row in rows]
+    twice = sorted({n for n in numbers if numbers.count(n) > 1}) if len(set(numbers)) < len(numbers) else []
+    if twice:
+        raise Conflict(f"policy {twice[0]} is in the file more than once", field="policy_number")
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        stored = session.scalars(
+            select(Policy.policy_number).where(Policy.policy_number.in_([r.policy_number for r in part]))
+        ).first()
+        if stored is not None:
+            raise Conflict(f"policy {stored} already exists", field="policy_number")
+        session.add_all(Policy(**row.model_dump()) for row in part)
+        session.flush()
+        if done is not None:
+            done(len(part))
+    return len(rows)
 
 
 def parse_csv(text: str) -> list[PolicyIn]:

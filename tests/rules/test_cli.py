@@ -64,3 +64,12 @@ def test_compile_prints_the_durable_rules_ruleset():
     ruleset = json.loads(result.output)
     assert ruleset["end_claim"]["all"] == [{"m": {"t": "claim"}}]
     assert len([k for k in ruleset if k.startswith("r")]) == 18
+
+
+def test_explain_answers_a_missing_or_broken_facts_file_in_one_line(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    for path, expected in ((tmp_path / "none.json", "does not exist"), (broken, "is not JSON")):
+        result = runner.invoke(app, ["rules", "explain", "motor", "--facts", str(path)])
+        assert result.exit_code == 2 and expected in result.output, result.output
+        assert "Traceback" not in result.output
