@@ -31,7 +31,7 @@ from service.outbox import worker as outbox_worker
 from service.payments.router import router as payments_router
 from service.policies.router import router as policies_router
 from service.rectification.router import router as rectification_router
-from service.reports.metrics import DriftCollector, SlaCollector
+from service.reports.metrics import DriftCollector, SlaCollector, WebhookCollector
 from service.reports.router import router as reports_router
 from service.rulebooks.router import router as rulebooks_router
 from service.surveys.router import router as surveys_router
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, scorer: Scorer | None = None) -
         app.state.metric_collectors = [
             SlaCollector(rt, settings.sla_metrics_seconds),
             DriftCollector(rt, settings.model_drift_threshold),
+            WebhookCollector(rt),
         ]
         # Everything loaded so far (libraries, model, rulebooks) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise stall requests for tens of ms.

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from service.feed import service as feed
+from service.feed import webhooks
 from service.reports.service import open_board
 from service.runtime import Runtime
 
@@ -95,3 +97,27 @@ class DriftCollector(Collector):
             drifted.add_metric([scorer.version], sum(v > self.threshold for v in values.values()))
             window.add_metric([], len(model.window.rows))
         yield from (psi, drifted, window)
+
+
+class WebhookCollector(Collector):
+    """Each webhook's backlog and failures in a row, read when scraped (a few rows, one query each)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield the events waiting for each subscription and its failed attempts since the last success."""
+        backlog = GaugeMetricFamily(
+            "claims_webhook_backlog_events", "Feed events not yet delivered, by webhook", labels=["webhook"]
+        )
+        failing = GaugeMetricFamily(
+            "claims_webhook_failures", "Failed delivery attempts in a row, by webhook", labels=["webhook"]
+        )
+        with self.runtime.readers() as session:
+            head = feed.head(session)
+            for hook in webhooks.listing(session):
+                if hook.active:
+                    backlog.add_metric([str(hook.id)], max(head - hook.position, 0))
+                    failing.add_metric([str(hook.id)], hook.failures)
+        yield backlog
+        yield failing

@@ -17,7 +17,7 @@ import pytest
 from service import signing
 from service.feed import webhooks
 from service.outbox import worker
-from tests.service.conftest import Flow
+from tests.service.conftest import Flow, headers
 
 
 class Receiver:
@@ -150,6 +150,9 @@ def test_a_receiver_down_for_a_while_loses_nothing(client, flow, receiver, post)
     assert _deliver(runtime, post) == 0
     state = flow.call("admin", "GET", f"/v1/webhooks/{hook['id']}")
     assert state["failures"] == 1 and "ConnectError" in state["last_error"] and state["backlog"] > 0
+    metrics = client.get("/metrics", headers=headers("risk_team")).text
+    assert f'claims_webhook_failures{{webhook="{hook["id"]}"}} 1.0' in metrics
+    assert f'claims_webhook_backlog_events{{webhook="{hook["id"]}"}} {float(state["backlog"])}' in metrics
     assert _deliver(runtime, post) == 0  # within its backoff: not tried again yet
     assert len(flow.call("admin", "GET", f"/v1/webhooks/{hook['id']}/deliveries")) == 2
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
