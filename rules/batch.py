@@ -9,6 +9,7 @@ differential test keeps the engine and this evaluator in agreement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,35 @@ class Prepared:
         return self._done[key]
 
 
+def _by_value(column: pd.Series, convert: Callable[[pd.Series], np.ndarray], missing: Any) -> np.ndarray:
+    """Convert each distinct value once and spread the results back over the rows.
+
+    A history repeats its values (products, perils, dates, amounts): converting the distinct
+    ones is the same element by element and costs a fraction of converting every row.
+    """
+    try:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    except TypeError:  # unhashable values (a list where text was declared): row by row
+        return np.asarray(convert(column))
+    converted = np.asarray(convert(pd.Series(uniques)))
+    return np.append(converted, np.array([missing], dtype=converted.dtype))[codes]
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    stamps = pd.to_datetime(values, errors="coerce")
+    days = (stamps.to_numpy(dtype="datetime64[D]") - np.datetime64(EPOCH, "D")).astype(float)
+    days[stamps.isna().to_numpy()] = np.nan  # not a day: no number (NaT would cast to -9.2e18)
+    return days
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _objects(values: pd.Series) -> np.ndarray:
+    return values.astype(object).to_numpy()
+
+
 def _encode(data: pd.DataFrame, name: str, kind: str) -> tuple[Any, np.ndarray]:
     n = len(data)
     column = data[name] if name in data.columns else pd.Series([None] * n, index=data.index)
@@ -105,15 +135,18 @@ def _encode(data: pd.DataFrame, name: str, kind: str) -> tuple[Any, np.ndarray]:
     if kind == "list":
         return Members(column), present
     if kind == "date":
-        stamps = pd.to_datetime(column, errors="coerce")
-        days = (stamps.to_numpy(dtype="datetime64[D]") - np.datetime64(EPOCH, "D")).astype(float)
+        days = _by_value(column, _days, np.nan)
         days[~present] = np.nan
         return days, present
     if kind in ("int", "number", "money"):
-        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan), present
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            return column.to_numpy(dtype=float, na_value=np.nan), present
+        return _by_value(column, _numbers, np.nan), present
     if kind == "bool":
         return column.to_numpy(dtype=object), present
-    return column.astype(object).to_numpy(), present
+    absent = np.flatnonzero(~present)
+    missing = column.astype(object).iloc[absent[0]] if len(absent) else None  # as the column spells it
+    return _by_value(column, _objects, missing), present
 
 
 class Columns:

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -70,3 +71,24 @@ def test_list_facts_read_as_the_engine_reads_them():
     texts = Members(pd.Series([["a", "b"], None, [], ["b"]], dtype=object))  # the fast path
     assert texts.contains("b").tolist() == [True, False, False, True]
     assert Members(pd.Series(["a", "b"], dtype=object)).contains("a").tolist() == [False, False]
+
+
+def test_columns_converted_by_distinct_value_equal_a_row_by_row_conversion():
+    from rules.batch import _encode
+
+    data = pd.DataFrame(
+        {
+            "amount": ["4200.00", "n/a", None, "4200.00", "17"],
+            "day": ["2026-11-30", None, "not a day", "2026-11-30", "2026-01-02"],
+            "peril": ["glass", None, "glass", "theft", ["a list", "by mistake"]],
+        }
+    )
+    amounts, _ = _encode(data, "amount", "money")
+    assert np.array_equal(
+        amounts, pd.to_numeric(data["amount"], errors="coerce").to_numpy(float), equal_nan=True
+    )
+    days, present = _encode(data, "day", "date")
+    assert list(present) == [True, False, True, True, True]
+    assert np.isnan(days[1]) and np.isnan(days[2]) and days[0] == days[3] and days[4] < days[0]
+    perils, _ = _encode(data, "peril", "text")  # a list among the values: converted row by row
+    assert list(perils[:4]) == ["glass", None, "glass", "theft"]
