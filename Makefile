@@ -24,7 +24,14 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
-$(VENV)/.installed-bench: $(VENV)/.installed-test
+# The topology benchmark runs a real MLflow tracking server, from its own locked environment.
+MLFLOW_VENV := .venv-mlflow
+$(MLFLOW_VENV)/.installed: deploy/mlflow-server.lock
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet --require-hashes -r deploy/mlflow-server.lock
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-test $(MLFLOW_VENV)/.installed
 	touch $@
 
 install-test: $(VENV)/.installed-test
@@ -60,6 +67,8 @@ lock: $(BIN)/python
 		--custom-compile-command "make lock" -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml -q --extra test --extra bench --generate-hashes \
 		--python-version 3.11 --custom-compile-command "make lock" -o requirements-dev.lock
+	$(BIN)/uv pip compile deploy/mlflow-server.in -q --generate-hashes --python-version 3.11 \
+		--custom-compile-command "make lock" -o deploy/mlflow-server.lock
 
 clean:
-	rm -rf $(VENV) data bench/out
+	rm -rf $(VENV) $(MLFLOW_VENV) data bench/out
