@@ -12,6 +12,7 @@ from bench import (
     queue_bench,
     rules_bench,
     service_bench,
+    topology_bench,
 )
 
 SUITES = {
@@ -24,6 +25,7 @@ SUITES = {
     "queue": queue_bench.main,
     "outbox": outbox_bench.main,
     "feed": feed_bench.main,
+    "topology": topology_bench.main,
 }
 
 if __name__ == "__main__":
