@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from bench.common import machine, new_postgres_database, save
 from bench.load import fnol, headers, run
-from bench.service_bench import CLAIMS, _env, _free_port, _prepare_model, _start
+from bench.service_bench import CLAIMS, _env, _free_port, _prepare_model, _seed, _start
 
 RATE = 100  # claims a second
 IN_FLIGHT = 16  # concurrent writers at most (the feed's check asks for at least 8)
@@ -40,23 +40,6 @@ def _environment(url: str, root: Path) -> dict[str, str]:
     env = _env(url, root)
     env["CLAIMS_API_KEYS"] += f",admin:bench-admin:{ADMIN_KEY}"
     return env
-
-
-def _seed(url: str, root: Path) -> list[str]:
-    env = _environment(url, root)
-    subprocess.run([*CLAIMS, "db", "upgrade"], env=env, check=True, capture_output=True)
-    today = dt.date.today()
-    lines = ["policy_number,product,holder_name,start_date,end_date,sum_insured,deductible,theft_cover"]
-    numbers = [f"FEED-{i:05d}" for i in range(POLICIES)]
-    for i, number in enumerate(numbers):
-        start = today - dt.timedelta(days=30 + i % 300)
-        lines.append(
-            f"{number},motor,Feed {i},{start},{start + dt.timedelta(days=364)},300000.00,500.00,true"
-        )
-    csv = root / "feed-policies.csv"
-    csv.write_text("\n".join(lines), encoding="utf-8")
-    subprocess.run([*CLAIMS, "policies", "import", str(csv)], env=env, check=True, capture_output=True)
-    return numbers
 
 
 async def _drive(base: str, receiver_port: int, policies: list[str]) -> dict:
@@ -147,7 +130,7 @@ async def _drive(base: str, receiver_port: int, policies: list[str]) -> dict:
 
 
 def _backend(console: Console, name: str, url: str, root: Path) -> dict:
-    policies = _seed(url, root)
+    policies = _seed(url, root, POLICIES, prefix="FEED")
     port, receiver_port = _free_port(), _free_port()
     server = _start(url, root, port, root / f"feed-{name}.log", _environment(url, root))
     worker_log = open(root / f"feed-worker-{name}.log", "w")  # noqa: SIM115 - lives as long as the worker

@@ -67,20 +67,20 @@ def _prepare_model(data_dir: Path) -> None:
     registry.promote(registry.log_training(result, {"source": "generated", "rows": 20_000})["version"])
 
 
-def _seed(url: str, data_dir: Path) -> list[str]:
+def _seed(url: str, data_dir: Path, count: int = POLICIES, prefix: str = "BENCH") -> list[str]:
     """Migrate and bulk-load policies straight into the database (one transaction)."""
     subprocess.run([*CLAIMS, "db", "upgrade"], env=_env(url, data_dir), check=True, capture_output=True)
     today = dt.date.today()
     lines = ["policy_number,product,holder_name,start_date,end_date,sum_insured,deductible,theft_cover"]
     numbers = []
-    for i in range(POLICIES):
+    for i in range(count):
         start = today - dt.timedelta(days=30 + i % 300)
-        number = f"BENCH-{i:06d}"
+        number = f"{prefix}-{i:06d}"
         numbers.append(number)
         lines.append(
             f"{number},motor,Bench {i},{start},{start + dt.timedelta(days=364)},300000.00,500.00,true"
         )
-    csv = data_dir / "policies.csv"
+    csv = data_dir / f"{prefix.lower()}-policies.csv"
     csv.write_text("\n".join(lines), encoding="utf-8")
     subprocess.run(
         [*CLAIMS, "policies", "import", str(csv)], env=_env(url, data_dir), check=True, capture_output=True

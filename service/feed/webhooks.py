@@ -252,6 +252,11 @@ def _release(sessions: Any, hook_id: int) -> None:
         session.commit()
 
 
+def backlog(hook: Webhook, head: int) -> int:
+    """The events in the feed after what a subscription has delivered."""
+    return max(head - hook.position, 0)
+
+
 def view(hook: Webhook, head: int) -> dict[str, Any]:
     """A subscription as the API lists it: never its secret; how far behind the feed it is."""
     return {
@@ -263,7 +268,7 @@ def view(hook: Webhook, head: int) -> dict[str, Any]:
         "created_at": utc_text(hook.created_at),
         "active": hook.active,
         "position": hook.position,
-        "backlog": max(head - hook.position, 0),
+        "backlog": backlog(hook, head),
         "failures": hook.failures,
         "next_attempt_at": utc_text(hook.next_attempt_at),
         "last_error": hook.last_error,

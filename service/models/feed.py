@@ -112,10 +112,9 @@ def _number_events(session: Session) -> None:
     """Give this transaction's new claim events their positions, just before it commits."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # the commit's own flush comes after this hook
-    inserted = session.info.get(INSERTED, ())
+    inserted = session.info.pop(INSERTED, ())  # what this transaction wrote: forgotten at its end
     if not session.info.pop(_PENDING, False) and EVENTS_TABLE not in inserted:
         return
-    session.info.pop(INSERTED, None)
     postgres = session.get_bind().dialect.name == "postgresql"
     # SQLite: the transaction already holds the one write lock.
     base = session.execute(_HEAD_LOCKED if postgres else _HEAD).scalar_one()

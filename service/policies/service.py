@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable
 
 from pydantic import ValidationError
@@ -38,8 +39,7 @@ def import_all(
 ) -> int:
     """Add many policies in the caller's transaction, a chunk at a time (one query checks a chunk's
     numbers); a number already stored or twice in the file refuses the whole import."""
-    numbers = [row.policy_number for row in rows]
-    twice = sorted({n for n in numbers if numbers.count(n) > 1}) if len(set(numbers)) < len(numbers) else []
+    twice = sorted(n for n, seen in Counter(row.policy_number for row in rows).items() if seen > 1)
     if twice:
         raise Conflict(f"policy {twice[0]} is in the file more than once", field="policy_number")
     for start in range(0, len(rows), chunk):

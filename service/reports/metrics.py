@@ -117,7 +117,7 @@ class WebhookCollector(Collector):
             head = feed.head(session)
             for hook in webhooks.listing(session):
                 if hook.active:
-                    backlog.add_metric([str(hook.id)], max(head - hook.position, 0))
+                    backlog.add_metric([str(hook.id)], webhooks.backlog(hook, head))
                     failing.add_metric([str(hook.id)], hook.failures)
         yield backlog
         yield failing
