@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, insert, inspect
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, func, insert, inspect, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from service.sqlite import make_sqlite_engine
@@ -83,6 +83,7 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 _inserts: dict[Any, Any] = {}
+_next_ids: dict[tuple[str, ...], Any] = {}
 INSERTED = "tables_inserted_outside_unit_of_work"  # session.info: what commit-time hooks must see
 
 
@@ -92,28 +93,75 @@ def insert_built(session: Session, objects: Sequence[Base]) -> None:
     For a request that creates a whole graph (a new claim, its events and first records) and
     reads none of it back: the unit of work's bookkeeping costs more than the inserts. The
     objects must carry their foreign keys, and those of one class the same attributes (the
-    columns left out take their defaults). Each gets its generated id back; afterwards the
-    session no longer tracks them, and they stay readable in memory.
+    columns left out take their defaults). Each gets its generated id (unless it has one);
+    afterwards the session no longer tracks them, and they stay readable in memory.
     """
     connection = session.connection()  # table INSERTs: the ORM's execution layer has nothing to add
     for obj in objects:
         if obj in session:
             session.expunge(obj)
     written = session.info.setdefault(INSERTED, set())
-    for mapper, run in groupby(objects, key=lambda obj: inspect(obj).mapper):
-        built = list(run)
+    runs = [(mapper, list(run)) for mapper, run in groupby(objects, key=lambda obj: inspect(obj).mapper)]
+    numbered = connection.dialect.name == "sqlite"
+    if numbered:
+        _number_on_sqlite(connection, runs)
+    for mapper, built in runs:
         written.add(mapper.local_table.name)
         columns = [c.key for c in mapper.column_attrs]
         rows = [{key: obj.__dict__[key] for key in columns if key in obj.__dict__} for obj in built]
         if any(row.keys() != rows[0].keys() for row in rows):
             raise ValueError(f"{mapper.class_.__name__} objects set different attributes: {rows}")
+        if numbered:
+            # Ids given: one executemany, no RETURNING (SQLite cannot promise its rows' order,
+            # so SQLAlchemy would send one INSERT per row).
+            connection.execute(_statement(mapper, returning=False), rows)
+            continue
         pk = mapper.primary_key[0]
-        statement = _inserts.get(mapper)
-        if statement is None:
-            # RETURNING makes the rows one multi-row INSERT (one round trip) on both databases.
-            # Built once per table: a statement keeps its cache key, so it is not worked out again.
-            statement = _inserts[mapper] = insert(mapper.local_table).returning(
-                pk, sort_by_parameter_order=True
-            )
-        for obj, (new_id,) in zip(built, connection.execute(statement, rows), strict=True):
+        # RETURNING makes the rows one multi-row INSERT (one round trip).
+        for obj, (new_id,) in zip(
+            built, connection.execute(_statement(mapper, returning=True), rows), strict=True
+        ):
             setattr(obj, pk.key, new_id)
+
+
+def _statement(mapper: Any, returning: bool) -> Any:
+    # Built once per table: a statement keeps its cache key, so it is not worked out again.
+    statement = _inserts.get((mapper, returning))
+    if statement is None:
+        statement = insert(mapper.local_table)
+        if returning:
+            statement = statement.returning(mapper.primary_key[0], sort_by_parameter_order=True)
+        _inserts[mapper, returning] = statement
+    return statement
+
+
+def _number_on_sqlite(connection: Connection, runs: list[tuple[Any, list[Base]]]) -> None:
+    """Give the objects without an id the next ones of their table, read in one statement.
+
+    Sound because a writing transaction on SQLite holds the database's write lock from its
+    BEGIN IMMEDIATE (service/sqlite.py): nobody else inserts until it commits. The tables'
+    integer keys are SQLite rowids, which a plain INSERT would also give as max + 1.
+    """
+    wanted = [
+        (mapper, built)
+        for mapper, built in runs
+        if any(obj.__dict__.get(mapper.primary_key[0].key) is None for obj in built)
+    ]
+    if not wanted:
+        return
+    if not connection.in_transaction() or connection.get_execution_options().get("readonly", False):
+        raise RuntimeError("insert_built on SQLite needs a writing transaction")
+    tables = list(dict.fromkeys(m.local_table for m, _ in wanted))
+    key = tuple(t.name for t in tables)
+    query = _next_ids.get(key)
+    if query is None:
+        query = _next_ids[key] = select(
+            *(select(func.coalesce(func.max(t.primary_key.columns[0]), 0)).scalar_subquery() for t in tables)
+        )
+    last = dict(zip(key, connection.execute(query).one(), strict=True))
+    for mapper, built in wanted:
+        pk = mapper.primary_key[0].key
+        for obj in built:
+            if obj.__dict__.get(pk) is None:
+                last[mapper.local_table.name] += 1
+                setattr(obj, pk, last[mapper.local_table.name])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from service.assignment import fewest
@@ -17,18 +17,19 @@ from service.lifecycle import LIVE
 from service.models.claims import Claim, ClaimEvent
 from service.runtime import Runtime
 
+# Plain columns on the connection, built once: asked at every intake.
+OPEN_BY_OWNER = (
+    select(Claim.owner, func.count())
+    .where(Claim.owner.in_(bindparam("members", expanding=True)), Claim.status.in_(LIVE))
+    .group_by(Claim.owner)
+)
+
 
 def least_loaded(session: Session, members: tuple[str, ...]) -> str | None:
     """Return the member with the fewest open claims (ties: the first listed), or None."""
     if not members:
         return None
-    counts = dict(
-        session.execute(
-            select(Claim.owner, func.count())
-            .where(Claim.owner.in_(members), Claim.status.in_(LIVE))
-            .group_by(Claim.owner)
-        ).all()
-    )
+    counts = dict(session.connection().execute(OPEN_BY_OWNER, {"members": list(members)}).all())
     return fewest(members, counts)
 
 

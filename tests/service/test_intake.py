@@ -1,12 +1,13 @@
 """A first notice of loss is written in one go, outside the unit of work: it answers what it stored."""
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from service.database import Base, insert_built, session_factory
+from service.database import Base, insert_built, make_engine, session_factory
 from service.models.claims import Claim, ClaimEvent
 from tests.service.test_investigations import _high_risk
 
@@ -68,3 +69,47 @@ def test_built_objects_get_their_ids_and_leave_the_session(memory_session: Sessi
 def test_built_objects_of_one_class_must_set_the_same_attributes(memory_session: Session):
     with pytest.raises(ValueError, match="ClaimEvent objects set different attributes"):
         insert_built(memory_session, [_event(1), _event(1, why="only this one says why")])
+
+
+class _Local(DeclarativeBase):
+    pass
+
+
+class _Note(_Local):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str]
+
+
+def test_on_sqlite_built_objects_take_the_next_ids_of_a_writing_transaction(tmp_path):
+    """Ids are read and given under SQLite's write lock: writers in turn never give one twice."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'ids.db'}")
+    _Local.metadata.create_all(engine)
+    with engine.begin() as connection:  # a row written the ordinary way: the next ids follow it
+        connection.execute(_Note.__table__.insert(), {"id": 7, "text": "stored"})
+    sessions = session_factory(engine)
+    given: list[list[int]] = []
+
+    def writer(who: int) -> None:
+        for n in range(15):
+            notes = [_Note(text=f"{who}.{n}.{k}") for k in range(3)]
+            with sessions() as session:
+                insert_built(session, notes)
+                session.commit()
+            given.append([note.id for note in notes])
+
+    threads = [threading.Thread(target=writer, args=(who,)) for who in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(ids == list(range(ids[0], ids[0] + 3)) for ids in given)  # consecutive within a write
+    flat = sorted(i for ids in given for i in ids)
+    assert flat == list(range(8, 8 + 4 * 15 * 3))  # after the stored one, none twice, none skipped
+    with sessions() as session:
+        texts = dict(session.execute(select(_Note.id, _Note.text)).all())
+    assert len(texts) == 1 + 4 * 15 * 3
+    readers = session_factory(engine, readonly=True)
+    with readers() as reader, pytest.raises(RuntimeError, match="needs a writing transaction"):
+        insert_built(reader, [_Note(text="never")])
+    engine.dispose()
