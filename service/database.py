@@ -84,7 +84,8 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 _inserts: dict[Any, Any] = {}
 _next_ids: dict[tuple[str, ...], Any] = {}
-INSERTED = "tables_inserted_outside_unit_of_work"  # session.info: what commit-time hooks must see
+# session.info: the rows written outside the unit of work, by table (their ids), for commit-time hooks.
+INSERTED = "rows_inserted_outside_unit_of_work"
 
 
 def insert_built(session: Session, objects: Sequence[Base]) -> None:
@@ -100,13 +101,12 @@ def insert_built(session: Session, objects: Sequence[Base]) -> None:
     for obj in objects:
         if obj in session:
             session.expunge(obj)
-    written = session.info.setdefault(INSERTED, set())
+    written: dict[str, list[int]] = session.info.setdefault(INSERTED, {})
     runs = [(mapper, list(run)) for mapper, run in groupby(objects, key=lambda obj: inspect(obj).mapper)]
     numbered = connection.dialect.name == "sqlite"
     if numbered:
         _number_on_sqlite(connection, runs)
     for mapper, built in runs:
-        written.add(mapper.local_table.name)
         columns = [c.key for c in mapper.column_attrs]
         rows = [{key: obj.__dict__[key] for key in columns if key in obj.__dict__} for obj in built]
         if any(row.keys() != rows[0].keys() for row in rows):
@@ -115,13 +115,13 @@ def insert_built(session: Session, objects: Sequence[Base]) -> None:
             # Ids given: one executemany, no RETURNING (SQLite cannot promise its rows' order,
             # so SQLAlchemy would send one INSERT per row).
             connection.execute(_statement(mapper, returning=False), rows)
-            continue
-        pk = mapper.primary_key[0]
-        # RETURNING makes the rows one multi-row INSERT (one round trip).
-        for obj, (new_id,) in zip(
-            built, connection.execute(_statement(mapper, returning=True), rows), strict=True
-        ):
-            setattr(obj, pk.key, new_id)
+        else:
+            # RETURNING makes the rows one multi-row INSERT (one round trip).
+            returned = connection.execute(_statement(mapper, returning=True), rows)
+            for obj, (new_id,) in zip(built, returned, strict=True):
+                setattr(obj, mapper.primary_key[0].key, new_id)
+        key = mapper.primary_key[0].key
+        written.setdefault(mapper.local_table.name, []).extend(getattr(obj, key) for obj in built)
 
 
 def _statement(mapper: Any, returning: bool) -> Any:

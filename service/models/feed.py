@@ -33,9 +33,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from service.database import INSERTED, Base
 
 EVENTS_TABLE = "claim_events"
-_PENDING = "feed_events_pending"  # this transaction flushed a claim event: number it at commit
+_PENDING = "feed_events_pending"  # the ids of the claim events this transaction flushed: numbered at commit
 _HEAD = text("SELECT position FROM feed_head WHERE id = 1")
-_HEAD_LOCKED = text("SELECT position FROM feed_head WHERE id = 1 FOR UPDATE")  # PostgreSQL
 _NUMBER = text(
     f"UPDATE {EVENTS_TABLE} SET position = :base + numbered.rn"
     f" FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM {EVENTS_TABLE}"
@@ -43,6 +42,18 @@ _NUMBER = text(
     f" WHERE {EVENTS_TABLE}.id = numbered.id"
 )
 _ADVANCE = text("UPDATE feed_head SET position = :top WHERE id = 1")
+# PostgreSQL, in one statement: the counter row is locked by its UPDATE (which reads its latest
+# committed value) and this transaction's events follow it, found by id (a scan for unnumbered
+# rows would also walk the dead versions every numbering leaves until VACUUM). One round trip,
+# so the lock, held until the commit ends, waits on nothing but the COMMIT that comes next.
+_NUMBER_LOCKED = text(
+    "WITH mine AS (SELECT id, row_number() OVER (ORDER BY id) AS rn"
+    f" FROM {EVENTS_TABLE} WHERE id = ANY(CAST(:ids AS BIGINT[])) AND position IS NULL),"
+    " head AS (UPDATE feed_head SET position = position + (SELECT count(*) FROM mine)"
+    " WHERE id = 1 RETURNING position - (SELECT count(*) FROM mine) AS base)"
+    f" UPDATE {EVENTS_TABLE} SET position = head.base + mine.rn FROM head, mine"
+    f" WHERE {EVENTS_TABLE}.id = mine.id"
+)
 
 
 class FeedHead(Base):
@@ -101,10 +112,12 @@ def _is_event(obj: Any) -> bool:
     return getattr(type(obj), "__tablename__", None) == EVENTS_TABLE
 
 
-@event.listens_for(Session, "before_flush")
-def _note_events(session: Session, _context: Any, _instances: Any) -> None:
-    if not session.info.get(_PENDING) and any(_is_event(obj) for obj in session.new):
-        session.info[_PENDING] = True
+@event.listens_for(Session, "after_flush")
+def _note_events(session: Session, _context: Any) -> None:
+    # Still listed as new here, and given their ids by the flush.
+    ids = [obj.id for obj in session.new if _is_event(obj)]
+    if ids:
+        session.info.setdefault(_PENDING, []).extend(ids)
 
 
 @event.listens_for(Session, "before_commit")
@@ -112,18 +125,24 @@ def _number_events(session: Session) -> None:
     """Give this transaction's new claim events their positions, just before it commits."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # the commit's own flush comes after this hook
-    inserted = session.info.pop(INSERTED, ())  # what this transaction wrote: forgotten at its end
-    if not session.info.pop(_PENDING, False) and EVENTS_TABLE not in inserted:
+    inserted = session.info.pop(INSERTED, {})  # what this transaction wrote: forgotten at its end
+    ids = session.info.pop(_PENDING, []) + inserted.get(EVENTS_TABLE, [])
+    if not ids:
         return
-    postgres = session.get_bind().dialect.name == "postgresql"
-    # SQLite: the transaction already holds the one write lock.
-    base = session.execute(_HEAD_LOCKED if postgres else _HEAD).scalar_one()
+    if session.get_bind().dialect.name == "postgresql":
+        # Ids of rows a rolled-back savepoint took away match nothing: the positions stay contiguous.
+        session.execute(_NUMBER_LOCKED, {"ids": sorted(ids)})
+        return
+    # SQLite: the transaction already holds the one write lock, and its statements make no round trips.
+    base = session.execute(_HEAD).scalar_one()
     numbered = session.execute(_NUMBER, {"base": base}).rowcount
     if numbered:
         session.execute(_ADVANCE, {"top": base + numbered})
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(INSERTED, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    # Only at the end of the whole transaction: a savepoint's rollback keeps the events before it.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(INSERTED, None)

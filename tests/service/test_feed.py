@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from service.models.claims import ClaimEvent
+from service.models.feed import FeedHead
 from tests.service.conftest import Flow, claim_body, headers
 
 
@@ -171,3 +172,31 @@ def test_a_reader_tailing_eight_writers_misses_nothing_and_repeats_nothing(commi
     assert ids == [row.id for row in stored], "the reader missed an event or read them out of order"
     assert len(ids) >= 8 * 4 * 3
     assert [row.position for row in stored] == list(range(start + 1, start + 1 + len(stored)))
+
+
+def test_an_event_a_rolled_back_savepoint_took_away_leaves_no_gap(committed_client):
+    """Events flushed inside a savepoint that rolls back are not numbered: positions stay contiguous."""
+    runtime = committed_client.app.state.runtime
+    claim_id = int(Flow(committed_client).report()["claim_number"].rsplit("-", 1)[1])
+    now = dt.datetime.now(dt.UTC)
+    made = lambda why: ClaimEvent(claim_id=claim_id, kind="assign", old=None, new="a/b", why=why, at=now)  # noqa: E731
+    with runtime.sessions() as session:
+        kept = made("kept")
+        session.add(kept)
+        session.flush()
+        savepoint = session.begin_nested()
+        session.add(made("taken away"))
+        session.flush()
+        savepoint.rollback()
+        last = made("kept too")
+        session.add(last)
+        session.commit()
+    with runtime.readers() as reader:
+        rows = reader.execute(
+            select(ClaimEvent.why, ClaimEvent.position).where(ClaimEvent.claim_id == claim_id)
+        ).all()
+        head = reader.scalar(select(FeedHead.position))
+    positions = {why: position for why, position in rows}
+    assert "taken away" not in positions
+    assert positions["kept too"] == positions["kept"] + 1 == head
+    assert sorted(p for p in positions.values()) == list(range(min(positions.values()), head + 1))
