@@ -58,10 +58,36 @@ def session_factory(
     """
     if readonly and isinstance(bind, Engine):
         bind = bind.execution_options(readonly=True)
-    factory = sessionmaker(bind=bind, expire_on_commit=False, **options)
+    factory = sessionmaker(
+        bind=bind, class_=ReadOnlySession if readonly else Session, expire_on_commit=False, **options
+    )
     if readonly:
         event.listen(factory, "before_flush", _refuse_writes)
     return factory
+
+
+class ReadOnlySession(Session):
+    """A read-only unit of work: one that ends without an error ends with COMMIT, not ROLLBACK.
+
+    Nothing is undone either way, but on PostgreSQL psycopg forgets every prepared statement
+    of the connection at each ROLLBACK: reads ended so would have each statement parsed and
+    planned again by the server, every time.
+    """
+
+    def finish(self) -> None:
+        """End the transaction in progress, if any, keeping the connection's prepared statements."""
+        transaction = self.get_transaction()
+        if transaction is None:
+            return
+        if not transaction.is_active or self.new or self.dirty or self.deleted:
+            self.rollback()  # a failed flush, or writes refused: nothing of them is kept
+        else:
+            self.commit()
+
+    def __exit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if type_ is None:
+            self.finish()
+        super().__exit__(type_, value, traceback)
 
 
 def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import exposure
 from service.claims import queue
+from service.database import ReadOnlySession
 from service.errors import Forbidden, NotFound, Unprocessable
 from service.guard import PRINCIPAL
 from service.lifecycle import LIVE
@@ -69,6 +70,8 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Se
     session = runtime.readers() if request.method in ("GET", "HEAD") else runtime.sessions()
     try:
         yield session
+        if isinstance(session, ReadOnlySession):
+            session.finish()
     finally:
         session.rollback()
         session.close()
