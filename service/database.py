@@ -85,9 +85,11 @@ class ReadOnlySession(Session):
             self.commit()
 
     def __exit__(self, type_: Any, value: Any, traceback: Any) -> None:
-        if type_ is None:
-            self.finish()
-        super().__exit__(type_, value, traceback)
+        try:
+            if type_ is None:
+                self.finish()
+        finally:
+            super().__exit__(type_, value, traceback)
 
 
 def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:

@@ -123,6 +123,8 @@ def _note_events(session: Session, _context: Any) -> None:
 @event.listens_for(Session, "before_commit")
 def _number_events(session: Session) -> None:
     """Give this transaction's new claim events their positions, just before it commits."""
+    if session.in_nested_transaction():
+        return  # a savepoint's release: what it wrote may still be rolled back with its parent
     if session.new or session.dirty or session.deleted:
         session.flush()  # the commit's own flush comes after this hook
     inserted = session.info.pop(INSERTED, {})  # what this transaction wrote: forgotten at its end

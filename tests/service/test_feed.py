@@ -200,3 +200,30 @@ def test_an_event_a_rolled_back_savepoint_took_away_leaves_no_gap(committed_clie
     assert "taken away" not in positions
     assert positions["kept too"] == positions["kept"] + 1 == head
     assert sorted(p for p in positions.values()) == list(range(min(positions.values()), head + 1))
+
+
+def test_events_kept_by_a_released_savepoint_are_numbered_at_the_commit(committed_client):
+    """A savepoint released inside one rolled back: the events before both still get positions."""
+    runtime = committed_client.app.state.runtime
+    claim_id = int(Flow(committed_client).report()["claim_number"].rsplit("-", 1)[1])
+    now = dt.datetime.now(dt.UTC)
+    made = lambda why: ClaimEvent(claim_id=claim_id, kind="assign", old=None, new="a/b", why=why, at=now)  # noqa: E731
+    with runtime.sessions() as session:
+        kept = made("before both")
+        session.add(kept)
+        session.flush()
+        outer = session.begin_nested()
+        session.begin_nested().commit()  # released: its parent decides
+        session.add(made("in the outer savepoint"))
+        session.flush()
+        outer.rollback()
+        session.commit()
+    with runtime.readers() as reader:
+        rows = dict(
+            reader.execute(
+                select(ClaimEvent.why, ClaimEvent.position).where(ClaimEvent.claim_id == claim_id)
+            ).all()
+        )
+        head = reader.scalar(select(FeedHead.position))
+    assert "in the outer savepoint" not in rows
+    assert rows["before both"] == head  # numbered, last
