@@ -58,8 +58,11 @@ NEXT_CLAIM_ID = {
 }
 
 
-# Locked for the unit of work: the new claim's reserve comes out of the policy's exposure.
-POLICY = select(Policy).where(Policy.policy_number == bindparam("number")).with_for_update()
+# The policy a report names. A draft only reads it; the write transaction locks it: the new
+# claim's reserve comes out of the policy's exposure. (On PostgreSQL a lock in the draft would
+# also write the row's lock mark, and hold up every other report on the policy while it drafts.)
+POLICY_READ = select(Policy).where(Policy.policy_number == bindparam("number"))
+POLICY = POLICY_READ.with_for_update()
 
 
 def _new_claim_id(session: Session) -> int:
@@ -106,7 +109,8 @@ def draft(
     Reads only: run in a read-only unit of work, it leaves the write transaction what must be
     atomic (see `report`).
     """
-    policy = session.scalar(POLICY, {"number": data.policy_number})
+    # In a write transaction `report` has locked it already.
+    policy = session.scalar(POLICY_READ, {"number": data.policy_number})
     if policy is None:
         raise NotFound(f"no policy {data.policy_number}", field="policy_number")
     _check_claim_facts(session, runtime, policy.product, data)
