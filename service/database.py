@@ -163,13 +163,24 @@ def _statement(mapper: Any, returning: bool) -> Any:
     return statement
 
 
-def _number_on_sqlite(connection: Connection, runs: list[tuple[Any, list[Base]]]) -> None:
-    """Give the objects without an id the next ones of their table, read in one statement.
+def last_ids(connection: Connection, tables: Sequence[Any]) -> dict[str, int]:
+    """The largest id of each table (0 for none), in one statement.
 
-    Sound because a writing transaction on SQLite holds the database's write lock from its
-    BEGIN IMMEDIATE (service/sqlite.py): nobody else inserts until it commits. The tables'
-    integer keys are SQLite rowids, which a plain INSERT would also give as max + 1.
+    On SQLite, inside a writing transaction, the next ids are these plus one: it holds the
+    database's write lock from its BEGIN IMMEDIATE (service/sqlite.py), so nobody else inserts
+    until it commits, and the tables' integer keys are rowids, which SQLite also gives as max + 1.
     """
+    key = tuple(t.name for t in tables)
+    query = _next_ids.get(key)
+    if query is None:
+        query = _next_ids[key] = select(
+            *(select(func.coalesce(func.max(t.primary_key.columns[0]), 0)).scalar_subquery() for t in tables)
+        )
+    return dict(zip(key, connection.execute(query).one(), strict=True))
+
+
+def _number_on_sqlite(connection: Connection, runs: list[tuple[Any, list[Base]]]) -> None:
+    """Give the objects without an id the next ones of their tables (see `last_ids`)."""
     wanted = [
         (mapper, built)
         for mapper, built in runs
@@ -179,14 +190,7 @@ def _number_on_sqlite(connection: Connection, runs: list[tuple[Any, list[Base]]]
         return
     if not connection.in_transaction() or connection.get_execution_options().get("readonly", False):
         raise RuntimeError("insert_built on SQLite needs a writing transaction")
-    tables = list(dict.fromkeys(m.local_table for m, _ in wanted))
-    key = tuple(t.name for t in tables)
-    query = _next_ids.get(key)
-    if query is None:
-        query = _next_ids[key] = select(
-            *(select(func.coalesce(func.max(t.primary_key.columns[0]), 0)).scalar_subquery() for t in tables)
-        )
-    last = dict(zip(key, connection.execute(query).one(), strict=True))
+    last = last_ids(connection, list(dict.fromkeys(m.local_table for m, _ in wanted)))
     for mapper, built in wanted:
         pk = mapper.primary_key[0].key
         for obj in built:

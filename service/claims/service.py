@@ -25,7 +25,7 @@ from service.adjudication import (
 from service.adjudication.assign import assign
 from service.adjudication.facts import SUPPLIED
 from service.claims.schemas import ClaimIn, DocumentCheck, DocumentIn, ReadjudicateIn
-from service.database import insert_built
+from service.database import insert_built, last_ids
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.models.claims import Claim, DecisionRecord, Document
 from service.models.policies import Policy
@@ -50,12 +50,9 @@ def _check_claim_facts(session: Session, runtime: Runtime, product: str, data: C
         raise Unprocessable("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
 
-# The next claim id. PostgreSQL hands out sequence values to concurrent writers; on SQLite every
-# writing transaction holds the database's write lock from its start, so nobody else inserts.
-NEXT_CLAIM_ID = {
-    "postgresql": text("SELECT nextval(pg_get_serial_sequence('claims', 'id'))"),
-    "sqlite": text("SELECT coalesce(max(id), 0) + 1 FROM claims"),
-}
+# The next claim id: PostgreSQL hands out sequence values to concurrent writers; SQLite's comes
+# from the write lock every writing transaction holds (`last_ids`).
+NEXT_CLAIM_ID = text("SELECT nextval(pg_get_serial_sequence('claims', 'id'))")
 
 
 # The policy a report names. A draft only reads it; the write transaction locks it: the new
@@ -67,7 +64,9 @@ POLICY = POLICY_READ.with_for_update()
 
 def _new_claim_id(session: Session) -> int:
     connection = session.connection()
-    return connection.execute(NEXT_CLAIM_ID[connection.dialect.name]).scalar_one()
+    if connection.dialect.name == "sqlite":
+        return last_ids(connection, [Claim.__table__])["claims"] + 1
+    return connection.execute(NEXT_CLAIM_ID).scalar_one()
 
 
 def fingerprint(data: ClaimIn) -> str:

@@ -26,22 +26,18 @@ def get(session: Session, policy_number: str) -> Policy:
 
 def create(session: Session, data: PolicyIn) -> Policy:
     """Add a policy; a policy number is used once."""
-    if session.scalar(select(Policy.id).where(Policy.policy_number == data.policy_number)):
-        raise Conflict(f"policy {data.policy_number} already exists", field="policy_number")
-    policy = Policy(**data.model_dump())
-    session.add(policy)
-    session.flush()
-    return policy
+    return import_all(session, [data])[0]
 
 
 def import_all(
     session: Session, rows: list[PolicyIn], done: Callable[[int], None] | None = None, chunk: int = 1000
-) -> int:
-    """Add many policies in the caller's transaction, a chunk at a time (one query checks a chunk's
-    numbers); a number already stored or twice in the file refuses the whole import."""
+) -> list[Policy]:
+    """Add policies in the caller's transaction, a chunk at a time (one query checks a chunk's
+    numbers); a number already stored or given twice refuses them all."""
     twice = sorted(n for n, seen in Counter(row.policy_number for row in rows).items() if seen > 1)
     if twice:
         raise Conflict(f"policy {twice[0]} is in the file more than once", field="policy_number")
+    added: list[Policy] = []
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
         stored = session.scalars(
@@ -49,11 +45,13 @@ def import_all(
         ).first()
         if stored is not None:
             raise Conflict(f"policy {stored} already exists", field="policy_number")
-        session.add_all(Policy(**row.model_dump()) for row in part)
+        policies = [Policy(**row.model_dump()) for row in part]
+        session.add_all(policies)
         session.flush()
+        added += policies
         if done is not None:
             done(len(part))
-    return len(rows)
+    return added
 
 
 def parse_csv(text: str) -> list[PolicyIn]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -174,29 +176,40 @@ def test_a_reader_tailing_eight_writers_misses_nothing_and_repeats_nothing(commi
     assert [row.position for row in stored] == list(range(start + 1, start + 1 + len(stored)))
 
 
+def _claim_events(client) -> tuple[Any, int, Callable[[str], ClaimEvent]]:
+    """The app's runtime, a new claim's id, and a maker of that claim's events (each with its reason)."""
+    runtime = client.app.state.runtime
+    claim_id = int(Flow(client).report()["claim_number"].rsplit("-", 1)[1])
+    now = dt.datetime.now(dt.UTC)
+
+    def made(why: str) -> ClaimEvent:
+        return ClaimEvent(claim_id=claim_id, kind="assign", old=None, new="a/b", why=why, at=now)
+
+    return runtime, claim_id, made
+
+
+def _positions(runtime, claim_id: int) -> tuple[dict[str, int | None], int]:
+    """Each of the claim's events' position by its reason, and the feed's head."""
+    with runtime.readers() as reader:
+        rows = reader.execute(
+            select(ClaimEvent.why, ClaimEvent.position).where(ClaimEvent.claim_id == claim_id)
+        ).all()
+        return dict(rows), reader.scalar(select(FeedHead.position))
+
+
 def test_an_event_a_rolled_back_savepoint_took_away_leaves_no_gap(committed_client):
     """Events flushed inside a savepoint that rolls back are not numbered: positions stay contiguous."""
-    runtime = committed_client.app.state.runtime
-    claim_id = int(Flow(committed_client).report()["claim_number"].rsplit("-", 1)[1])
-    now = dt.datetime.now(dt.UTC)
-    made = lambda why: ClaimEvent(claim_id=claim_id, kind="assign", old=None, new="a/b", why=why, at=now)  # noqa: E731
+    runtime, claim_id, made = _claim_events(committed_client)
     with runtime.sessions() as session:
-        kept = made("kept")
-        session.add(kept)
+        session.add(made("kept"))
         session.flush()
         savepoint = session.begin_nested()
         session.add(made("taken away"))
         session.flush()
         savepoint.rollback()
-        last = made("kept too")
-        session.add(last)
+        session.add(made("kept too"))
         session.commit()
-    with runtime.readers() as reader:
-        rows = reader.execute(
-            select(ClaimEvent.why, ClaimEvent.position).where(ClaimEvent.claim_id == claim_id)
-        ).all()
-        head = reader.scalar(select(FeedHead.position))
-    positions = {why: position for why, position in rows}
+    positions, head = _positions(runtime, claim_id)
     assert "taken away" not in positions
     assert positions["kept too"] == positions["kept"] + 1 == head
     assert sorted(p for p in positions.values()) == list(range(min(positions.values()), head + 1))
@@ -204,13 +217,9 @@ def test_an_event_a_rolled_back_savepoint_took_away_leaves_no_gap(committed_clie
 
 def test_events_kept_by_a_released_savepoint_are_numbered_at_the_commit(committed_client):
     """A savepoint released inside one rolled back: the events before both still get positions."""
-    runtime = committed_client.app.state.runtime
-    claim_id = int(Flow(committed_client).report()["claim_number"].rsplit("-", 1)[1])
-    now = dt.datetime.now(dt.UTC)
-    made = lambda why: ClaimEvent(claim_id=claim_id, kind="assign", old=None, new="a/b", why=why, at=now)  # noqa: E731
+    runtime, claim_id, made = _claim_events(committed_client)
     with runtime.sessions() as session:
-        kept = made("before both")
-        session.add(kept)
+        session.add(made("before both"))
         session.flush()
         outer = session.begin_nested()
         session.begin_nested().commit()  # released: its parent decides
@@ -218,12 +227,6 @@ def test_events_kept_by_a_released_savepoint_are_numbered_at_the_commit(committe
         session.flush()
         outer.rollback()
         session.commit()
-    with runtime.readers() as reader:
-        rows = dict(
-            reader.execute(
-                select(ClaimEvent.why, ClaimEvent.position).where(ClaimEvent.claim_id == claim_id)
-            ).all()
-        )
-        head = reader.scalar(select(FeedHead.position))
+    rows, head = _positions(runtime, claim_id)
     assert "in the outer savepoint" not in rows
     assert rows["before both"] == head  # numbered, last
